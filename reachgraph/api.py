@@ -1,0 +1,67 @@
+"""The Python API: load a snapshot once, then ask it questions. The CLI is a thin layer over this."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+
+import networkx as nx
+
+from reachgraph.graph import ReachGraph, build_graph
+from reachgraph.model.build import build_model
+from reachgraph.model.records import Model
+from reachgraph.query import QueryEngine
+from reachgraph.result import QueryResult
+from reachgraph.snapshot import CollectionError, RawSnapshot, read_snapshot
+
+
+class Snapshot:
+    """A loaded snapshot: the model, the graph, and the questions you can ask of them."""
+
+    def __init__(self, raw: RawSnapshot, model: Model | None = None) -> None:
+        self.raw = raw
+        self.model: Model = model if model is not None else build_model(raw)
+        self.reach: ReachGraph = build_graph(self.model)
+
+    def with_model(self, model: Model) -> Snapshot:
+        """A new Snapshot over a changed model (what-if analysis); this one is untouched."""
+        return Snapshot(self.raw, model)
+
+    @property
+    def source(self) -> str:
+        """Where the snapshot was read from."""
+        return self.raw.source
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The NetworkX graph: interfaces, groups, workloads, subnets, VPCs, peers; member and rule edges."""
+        return self.reach.graph
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Things the loader noticed (ignored keys, ...)."""
+        return self.model.warnings
+
+    @property
+    def errors(self) -> tuple[CollectionError, ...]:
+        """Calls the collector could not make; answers that need their data are `unknown`."""
+        return self.raw.errors
+
+    @cached_property
+    def _engine(self) -> QueryEngine:
+        return QueryEngine(self.reach)
+
+    def query(self, source: str, destination: str, port: int | None = None,
+              protocol: str | None = None) -> QueryResult:
+        """Can SOURCE reach DESTINATION[:PORT][/PROTOCOL]? Same result object the CLI prints."""
+        return self._engine.query(source, destination, port=port, protocol=protocol)
+
+    def __repr__(self) -> str:
+        m = self.model
+        return (f"<reachgraph.Snapshot {self.source!r}: {len(m.groups)} security groups, {len(m.interfaces)} "
+                f"interfaces, {len(m.workloads)} workloads>")
+
+
+def load(path: str | os.PathLike[str]) -> Snapshot:
+    """Load a snapshot folder of AWS CLI JSON, or a snapshot file written by `reachgraph collect`."""
+    return Snapshot(read_snapshot(path))

@@ -1,0 +1,88 @@
+"""The smallest security-group change that makes a blocked query reachable, as AWS CLI commands."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from reachgraph.model.protocols import protocol_number
+from reachgraph.model.records import Interface
+from reachgraph.semantics.traffic import Traffic
+
+
+@dataclass(frozen=True)
+class Need:
+    """One missing allowance: `group` must admit (ingress) or allow (egress) the peer."""
+
+    direction: str               # ingress | egress
+    group: str                   # the group to change
+    peer_iface: Interface | None
+    peer_address: str            # CIDR to use when the peer has no group
+    preferred_groups: tuple[str, ...] = ()  # the peer workload's declared groups
+
+
+def suggest_fixes(needs: list[Need], t: Traffic) -> tuple[str, ...]:
+    """One command per (group, peer group or CIDR), preferring a group reference shared by all peers."""
+    by_group: dict[tuple[str, str], list[Need]] = defaultdict(list)
+    for n in needs:
+        by_group[(n.direction, n.group)].append(n)
+    commands: list[str] = []
+    for (direction, group), group_needs in sorted(by_group.items()):
+        for peer in _peers(group_needs):
+            commands.append(_command(direction, group, peer, t))
+    return tuple(dict.fromkeys(commands))
+
+
+def _peers(needs: list[Need]) -> list[str]:
+    """Group ids (sg-...) or CIDRs that together cover every blocked peer, fewest first."""
+    with_groups = [n for n in needs if n.peer_iface is not None and n.peer_iface.group_ids]
+    without = sorted({_host_cidr(n.peer_address) for n in needs if n not in with_groups})
+    peers: list[str] = []
+    remaining = list(with_groups)
+    while remaining:
+        common = set(remaining[0].peer_iface.group_ids)  # type: ignore[union-attr]
+        for n in remaining[1:]:
+            common &= set(n.peer_iface.group_ids)  # type: ignore[union-attr]
+        preferred = [g for g in remaining[0].preferred_groups if g in common]
+        if common:
+            choice = (preferred or sorted(common))[0]
+            peers.append(choice)
+            break
+        # No group shared by all: cover the first peer, then the rest.
+        first = remaining[0].peer_iface.group_ids  # type: ignore[union-attr]
+        pref = [g for g in remaining[0].preferred_groups if g in first]
+        choice = (pref or sorted(first))[0]
+        peers.append(choice)
+        remaining = [n for n in remaining if choice not in n.peer_iface.group_ids]  # type: ignore[union-attr]
+    return peers + without
+
+
+def _host_cidr(address: str) -> str:
+    if "/" in address:
+        return address
+    return f"{address}/128" if ":" in address else f"{address}/32"
+
+
+def _command(direction: str, group: str, peer: str, t: Traffic) -> str:
+    is_group = peer.startswith("sg-")
+    if direction == "ingress" and t.protocol in ("tcp", "udp"):
+        source = f"--source-group {peer}" if is_group else f"--cidr {peer}"
+        return (f"aws ec2 authorize-security-group-ingress --group-id {group} --protocol {t.protocol} "
+                f"--port {t.port} {source}")
+    verb = "authorize-security-group-ingress" if direction == "ingress" else "authorize-security-group-egress"
+    return f"aws ec2 {verb} --group-id {group} --ip-permissions '{_permission(peer, t)}'"
+
+
+def _permission(peer: str, t: Traffic) -> str:
+    if peer.startswith("sg-"):
+        target = f"UserIdGroupPairs=[{{GroupId={peer}}}]"
+    elif ":" in peer:
+        target = f"Ipv6Ranges=[{{CidrIpv6={peer}}}]"
+    else:
+        target = f"IpRanges=[{{CidrIp={peer}}}]"
+    if t.protocol in ("tcp", "udp"):
+        return f"IpProtocol={t.protocol},FromPort={t.port},ToPort={t.port},{target}"
+    if t.protocol in ("icmp", "icmpv6"):
+        code = t.code if t.code is not None else -1
+        return f"IpProtocol={t.protocol},FromPort={t.port},ToPort={code},{target}"
+    return f"IpProtocol={protocol_number(t.protocol)},{target}"

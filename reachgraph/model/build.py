@@ -1,0 +1,59 @@
+"""The one place raw AWS responses become the model."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from reachgraph.model.parse_network import NetworkParser
+from reachgraph.model.parse_workloads import WorkloadParser
+from reachgraph.model.records import Model
+from reachgraph.snapshot import RawDocument, RawSnapshot
+
+# Network documents are parsed first: workloads point at interfaces, subnets and groups.
+_NETWORK_ORDER = ("Vpcs", "Subnets", "SecurityGroups", "SecurityGroupRules", "NetworkInterfaces", "PrefixLists",
+                  "NetworkAcls", "RouteTables", "VpcPeeringConnections")
+
+
+def build_model(raw: RawSnapshot) -> Model:
+    """Interpret every raw document; shape errors raise InputError naming file and JSON path."""
+    by_key: dict[str, list[RawDocument]] = defaultdict(list)
+    for doc in raw.documents:
+        by_key[doc.key].append(doc)
+    net = NetworkParser()
+    handlers = {
+        "Vpcs": net.vpcs_doc, "Subnets": net.subnets_doc, "SecurityGroups": net.groups_doc,
+        "SecurityGroupRules": net.group_rules_doc, "NetworkInterfaces": net.interfaces_doc,
+        "PrefixLists": net.prefix_lists_doc, "NetworkAcls": net.acls_doc, "RouteTables": net.route_tables_doc,
+        "VpcPeeringConnections": net.peerings_doc,
+    }
+    for key in _NETWORK_ORDER:
+        for doc in by_key.get(key, []):
+            handlers[key](doc)
+    wl = WorkloadParser(net)
+    for doc in by_key.get("Reservations", []):
+        wl.reservations_doc(doc)
+    for doc in by_key.get("taskDefinition", []) + by_key.get("taskDefinitions", []):
+        wl.task_definitions_doc(doc)
+    for doc in by_key.get("containerInstances", []):
+        wl.container_instances_doc(doc)
+    wl.ecs(by_key.get("services", []), by_key.get("tasks", []))
+    wl.elasticache(by_key.get("CacheClusters", []), by_key.get("ReplicationGroups", []),
+                   by_key.get("ServerlessCaches", []))
+
+    groups = net.finish_groups()
+    warnings = []
+    if raw.unknown_keys:
+        warnings.append(f"ignored keys reachgraph does not read: {', '.join(raw.unknown_keys)}")
+    accounts = {x.account for coll in (groups, net.interfaces, net.vpcs) for x in coll.values() if x.account}
+    regions = {x.region for coll in (groups, net.interfaces, net.subnets) for x in coll.values() if x.region}
+    return Model(
+        source=raw.source,
+        vpcs=_sorted(net.vpcs), subnets=_sorted(net.subnets), groups=_sorted(groups),
+        interfaces=_sorted(net.interfaces), prefix_lists=_sorted(net.prefix_lists),
+        workloads=_sorted(wl.workloads), acls=_sorted(net.acls), route_tables=_sorted(net.route_tables),
+        peerings=_sorted(net.peerings), accounts=tuple(sorted(accounts)), regions=tuple(sorted(regions)),
+        errors=tuple(raw.errors), warnings=tuple(warnings))
+
+
+def _sorted(d: dict) -> dict:
+    return {k: d[k] for k in sorted(d)}

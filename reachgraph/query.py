@@ -1,0 +1,305 @@
+"""Answer 'can SOURCE reach DESTINATION on PORT': evaluate every interface pair, explain, suggest the fix."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from dataclasses import dataclass
+
+from reachgraph.errors import InputError
+from reachgraph.fixes import Need, suggest_fixes
+from reachgraph.graph import ReachGraph
+from reachgraph.model.protocols import normalize_protocol
+from reachgraph.model.records import Interface, Rule
+from reachgraph.resolve import Endpoint, PortSpec, Resolver, Unresolved, split_destination
+from reachgraph.result import Allowance, Blocker, Check, EndpointSummary, PairResult, QueryResult
+from reachgraph.semantics.addresses import AddrRange, any_of, parse_range
+from reachgraph.semantics.path import PathEvaluator
+from reachgraph.semantics.sg import Factor, Peer, SgEvaluator
+from reachgraph.semantics.traffic import Traffic
+
+# SG-14: traffic to these is not filtered by security groups.
+_UNFILTERED_V4 = {"169.254.169.253": "Amazon DNS", "169.254.169.254": "instance metadata",
+                  "169.254.169.123": "Amazon Time Sync"}
+
+
+@dataclass(frozen=True)
+class _Side:
+    iface: Interface | None
+    addr: AddrRange
+    label: str
+
+
+class QueryEngine:
+    """Evaluates queries on one graph; caches per-group rule candidates across queries."""
+
+    def __init__(self, rg: ReachGraph) -> None:
+        self.rg = rg
+        self.model = rg.model
+        self.resolver = Resolver(rg)
+        self.sg = SgEvaluator(rg.model, rg.members)
+        self.path = PathEvaluator(rg.model)
+
+    # -- entry points ------------------------------------------------------------------------------
+    def query(self, source: str, destination: str, port: int | None = None,
+              protocol: str | None = None) -> QueryResult:
+        """Resolve both names, pick the traffic, evaluate every pair."""
+        host, spec = split_destination(destination)
+        try:
+            src = self.resolver.resolve(source)
+            dst = self.resolver.resolve(host)
+        except Unresolved as exc:
+            return self._unresolved(source, host, exc, spec, port, protocol)
+        traffic = self.traffic_for(dst, spec, port, protocol)
+        return self.evaluate(src, dst, traffic)
+
+    def traffic_for(self, dst: Endpoint, spec: PortSpec, port: int | None = None,
+                    protocol: str | None = None) -> Traffic:
+        """Protocol: argument, then DESTINATION's /PROTOCOL, then tcp; port: argument, then :PORT, then endpoint."""
+        proto = spec.protocol or "tcp"
+        if protocol is not None:
+            try:
+                proto = normalize_protocol(protocol)
+            except ValueError:
+                raise InputError(f"unknown protocol {protocol!r}",
+                                 hint="use tcp, udp, icmp, icmpv6 or a protocol number 0-255") from None
+        if proto == "-1":
+            raise InputError("protocol 'all' is not a query", hint="ask about one protocol and port")
+        if proto in ("tcp", "udp"):
+            chosen = port if port is not None else spec.port if spec.port is not None else dst.default_port
+            if chosen is None:
+                raise InputError(f"no port given and {dst.short()} has no endpoint port in the snapshot",
+                                 hint=f"give one, e.g. {dst.text}:443")
+            if not 0 <= chosen <= 65535:
+                raise InputError(f"port {chosen} is outside 0-65535")
+            return Traffic(proto, chosen)
+        if proto in ("icmp", "icmpv6"):
+            icmp_type = spec.port if spec.port not in (None, -1) else (8 if proto == "icmp" else 128)
+            return Traffic(proto, icmp_type, spec.code if spec.code not in (None, -1) else 0)
+        return Traffic(proto)
+
+    def evaluate(self, src: Endpoint, dst: Endpoint, t: Traffic) -> QueryResult:
+        """Evaluate resolved endpoints for one kind of traffic."""
+        if src.kind in ("address", "internet") and dst.kind in ("address", "internet"):
+            raise InputError(f"neither {src.text!r} nor {dst.text!r} is in the snapshot",
+                             hint="at least one side must be a workload, group, interface or an address of one")
+        sources = self._sides(src)
+        dests = self._sides(dst)
+        pairs = [self._pair(s, d, src, dst, t) for s in sources for d in dests]
+        return self._aggregate(src, dst, t, pairs, sources, dests)
+
+    # -- sides and pairs ---------------------------------------------------------------------------
+    def _sides(self, ep: Endpoint) -> list[_Side]:
+        if ep.kind in ("address", "internet"):
+            assert ep.address is not None
+            return [_Side(None, ep.address, ep.label)]
+        return [_Side(i, self._address_of(i), f"{i.id} ({i.primary_ipv4 or 'address unknown'})")
+                for i in ep.interfaces]
+
+    def _address_of(self, iface: Interface) -> AddrRange:
+        if iface.primary_ipv4:
+            return parse_range(iface.primary_ipv4)
+        # Address unknown: the endpoint is somewhere in its subnet or VPC; rules covering all of it still decide.
+        sub = self.model.subnets.get(iface.subnet_id or "")
+        if sub and sub.cidr_v4:
+            return parse_range(sub.cidr_v4, exact=False)
+        vpc = self.model.vpcs.get(iface.vpc_id or "")
+        if vpc and vpc.cidrs_v4:
+            return parse_range(vpc.cidrs_v4[0], exact=False)
+        return any_of(4)
+
+    def _pair(self, s: _Side, d: _Side, src: Endpoint, dst: Endpoint, t: Traffic) -> PairResult:
+        checks: list[Check] = []
+        if s.iface is not None and d.iface is not None and s.iface.id == d.iface.id:
+            checks.append(Check(kind="same_interface", direction=None, component=s.iface.id, status="allow",
+                                detail="source and destination are the same interface; nothing filters it"))
+        else:
+            if s.iface is not None:
+                unfiltered = self._unfiltered(s.iface, d)
+                if unfiltered:
+                    checks.append(Check(kind="security_group", direction="egress", component=s.iface.id,
+                                        status="allow", detail=unfiltered))
+                else:
+                    peer = Peer(d.addr, d.iface, d.label, internet=dst.kind == "internet")
+                    checks.append(self._sg_check(self.sg.evaluate("egress", s.iface, peer, t), t, peer,
+                                                 src.workload.group_ids if src.workload else ()))
+            if d.iface is not None:
+                peer = Peer(s.addr, s.iface, s.label, internet=src.kind == "internet")
+                checks.append(self._sg_check(self.sg.evaluate("ingress", d.iface, peer, t), t, peer,
+                                             dst.workload.group_ids if dst.workload else ()))
+            checks += self.path.checks(s.iface, d.iface, src_internet=src.kind == "internet",
+                                       dst_internet=dst.kind == "internet")
+        statuses = {c.status for c in checks}
+        verdict = "blocked" if "deny" in statuses else "unknown" if "unknown" in statuses else "reachable"
+        return PairResult(source=s.iface.id if s.iface else src.id, source_address=s.addr.text or str(s.addr),
+                          destination=d.iface.id if d.iface else dst.id,
+                          destination_address=d.addr.text or str(d.addr), verdict=verdict, checks=tuple(checks))
+
+    def _unfiltered(self, src: Interface, d: _Side) -> str | None:
+        """SG-14: Amazon DNS (VPC base + 2), metadata and time sync are not filtered by security groups."""
+        if d.iface is not None or not d.addr.exact or d.addr.lo != d.addr.hi or d.addr.version != 4:
+            return None
+        ip = str(ipaddress.ip_address(d.addr.lo))
+        if ip in _UNFILTERED_V4:
+            return f"{ip} is {_UNFILTERED_V4[ip]}, which security groups do not filter (SG-14)"
+        vpc = self.model.vpcs.get(src.vpc_id or "")
+        for block in vpc.cidrs_v4 if vpc else ():
+            if d.addr.lo == parse_range(block).lo + 2:
+                return f"{ip} is the VPC's Amazon DNS resolver, which security groups do not filter (SG-14)"
+        return None
+
+    # -- explaining one factor ---------------------------------------------------------------------
+    def _sg_check(self, f: Factor, t: Traffic, peer: Peer, preferred: tuple[str, ...]) -> Check:
+        verb, word = ("allows", "to") if f.direction == "egress" else ("admits", "from")
+        if f.status == "allow":
+            rule = f.rules[0]
+            return Check(kind="security_group", direction=f.direction, component=rule.group_id, status="allow",
+                         detail=f"{rule.group_id} {verb} {t.text()} (rule: {_rule_phrase(rule)})",
+                         rules=tuple(r.describe() for r in f.rules),
+                         rule_ids=tuple(r.rule_id for r in f.rules if r.rule_id), groups=f.groups)
+        component = self._component(f, preferred)
+        if f.status == "unknown":
+            return Check(kind="security_group", direction=f.direction, component=component, status="unknown",
+                         detail="; ".join(f.reasons) or "cannot decide", rules=tuple(r.describe() for r in f.rules),
+                         groups=f.groups)
+        known = [self.model.groups[g] for g in f.groups if g in self.model.groups]
+        no_rules = bool(known) and all(not (g.egress if f.direction == "egress" else g.ingress) for g in known)
+        return Check(kind="security_group", direction=f.direction, component=component, status="deny",
+                     code="SG_HAS_NO_RULES" if no_rules else "ENI_SG_RULES_MISMATCH",
+                     detail=self._deny_detail(f, t, peer, no_rules),
+                     rules=tuple(r.describe() for r in f.near_misses),
+                     rule_ids=tuple(r.rule_id for r in f.near_misses if r.rule_id), groups=f.groups)
+
+    def _component(self, f: Factor, preferred: tuple[str, ...]) -> str:
+        """The group to name: the one with rules for this traffic, else the workload's own, else the first."""
+        near = sorted({r.group_id for r in f.near_misses})
+        if near:
+            return near[0]
+        own = [g for g in preferred if g in f.groups]
+        return (own or list(f.groups) or [f.interface])[0]
+
+    def _deny_detail(self, f: Factor, t: Traffic, peer: Peer, no_rules: bool) -> str:
+        verb, word = ("allows", "to") if f.direction == "egress" else ("admits", "from")
+        groups = ", ".join(f"{g} ({self._gname(g)})" for g in f.groups) or f"{f.interface} (no groups)"
+        who = self._peer_phrase(peer, "destination" if f.direction == "egress" else "source")
+        if no_rules:
+            return f"{groups} {'has' if len(f.groups) == 1 else 'have'} no {f.direction} rules: nothing is " \
+                   f"{'allowed out' if f.direction == 'egress' else 'admitted'}"
+        if f.near_misses:
+            by_group: dict[str, list[str]] = {}
+            for r in f.near_misses:
+                by_group.setdefault(r.group_id, []).append(self._rule_peer(r))
+            parts = [f"{g} ({self._gname(g)}) {verb} {t.text()} only {word} {', '.join(dict.fromkeys(p))}"
+                     for g, p in sorted(by_group.items())]
+            return "; ".join(parts) + f"; {who}"
+        return f"no {f.direction} rule of {groups} {verb} {t.text()} {word} anyone; {who}"
+
+    def _peer_phrase(self, peer: Peer, role: str) -> str:
+        if peer.internet:
+            return f"the {role} is the internet"
+        if peer.iface is not None:
+            return f"the {role} carries {', '.join(peer.iface.group_ids) or 'no security groups'}"
+        return f"the {role} is {peer.label}"
+
+    def _rule_peer(self, r: Rule) -> str:
+        if r.peer_kind == "group":
+            if r.peer in self.model.groups:
+                n = len(self.rg.members.get(r.peer, ()))
+                return f"{r.peer} ({self._gname(r.peer)}, {n} member interface{'s' * (n != 1)})"
+            return f"{r.peer} (not in the snapshot: deleted, or in an account not collected)"
+        if r.peer_kind == "prefix_list":
+            pl = self.model.prefix_lists.get(r.peer)
+            return f"{r.peer} ({pl.name})" if pl else f"{r.peer} (unknown prefix list)"
+        return r.peer
+
+    def _gname(self, gid: str) -> str:
+        g = self.model.groups.get(gid)
+        return g.name if g else "not in snapshot"
+
+    # -- the whole answer --------------------------------------------------------------------------
+    def _aggregate(self, src: Endpoint, dst: Endpoint, t: Traffic, pairs: list[PairResult],
+                   sources: list[_Side], dests: list[_Side]) -> QueryResult:
+        counts = Counter(p.verdict for p in pairs)
+        unknown_reasons: list[str] = []
+        warnings = list(dict.fromkeys(src.notes + dst.notes))
+        if not pairs:
+            empty = src if not sources else dst
+            verdict = "unknown"
+            unknown_reasons.append(f"{empty.short()} has no network interfaces in the snapshot"
+                                   + (f" ({'; '.join(empty.notes)})" if empty.notes else ""))
+        elif counts["reachable"] == len(pairs):
+            verdict = "reachable"
+        elif counts["blocked"] == len(pairs):
+            verdict = "blocked"
+        elif counts["reachable"] and counts["blocked"]:
+            verdict = "partial"
+        else:
+            verdict = "unknown"
+        blockers: dict[tuple, list[int]] = {}
+        allowed: dict[tuple, Allowance] = {}
+        needs: list[Need] = []
+        side_of = {(s.iface.id if s.iface else src.id): s for s in sources}
+        dside_of = {(d.iface.id if d.iface else dst.id): d for d in dests}
+        for p in pairs:
+            for c in p.checks:
+                if c.status == "deny":
+                    key = (c.code, c.direction, c.component, c.detail, c.groups)
+                    blockers.setdefault(key, []).append(1)
+                    if c.kind == "security_group":
+                        needs.append(self._need(c, side_of[p.source], dside_of[p.destination], src, dst))
+                elif c.status == "unknown":
+                    unknown_reasons.append(c.detail)
+                elif p.verdict == "reachable":
+                    for rule_text, rid in _zip_rules(c):
+                        allowed.setdefault((c.direction, c.component, rule_text),
+                                           Allowance(c.direction or "", c.component, rule_text, rid))
+        blocker_list = tuple(Blocker(code=k[0], direction=k[1], component=k[2], detail=k[3], groups=k[4],
+                                     pairs=len(v)) for k, v in blockers.items())
+        fixes = suggest_fixes(needs, t) if blockers else ()
+        if any(p.verdict == "unknown" for p in pairs) and self.model.errors:
+            warnings += [e.describe() for e in self.model.errors]
+        return QueryResult(
+            verdict=verdict, source=_summary(src), destination=_summary(dst), protocol=t.protocol, port=t.port,
+            icmp_code=t.code, pairs=tuple(pairs), allowed_by=tuple(allowed.values()), blockers=blocker_list,
+            fixes=fixes, warnings=tuple(dict.fromkeys(warnings)), unknown_reasons=tuple(dict.fromkeys(unknown_reasons)),
+            counts={"pairs": len(pairs), "reachable": counts["reachable"], "blocked": counts["blocked"],
+                    "unknown": counts["unknown"]})
+
+    def _need(self, c: Check, s: _Side, d: _Side, src: Endpoint, dst: Endpoint) -> Need:
+        if c.direction == "ingress":
+            return Need("ingress", c.component, s.iface, _cidr_text(s.addr, src),
+                        src.workload.group_ids if src.workload else ())
+        return Need("egress", c.component, d.iface, _cidr_text(d.addr, dst),
+                    dst.workload.group_ids if dst.workload else ())
+
+    def _unresolved(self, source: str, host: str, exc: Unresolved, spec: PortSpec, port: int | None,
+                    protocol: str | None) -> QueryResult:
+        reason = (f"{exc.name!r} matches nothing in the snapshot, and the snapshot is incomplete: "
+                  + "; ".join(exc.reasons))
+        return QueryResult(
+            verdict="unknown", source=EndpointSummary(source, "unresolved", source, source),
+            destination=EndpointSummary(host, "unresolved", host, host), protocol=spec.protocol or protocol or "tcp",
+            port=port if port is not None else spec.port, unknown_reasons=(reason,),
+            warnings=tuple(e.describe() for e in self.model.errors))
+
+
+def _zip_rules(c: Check) -> list[tuple[str, str | None]]:
+    ids: list[str | None] = list(c.rule_ids) if len(c.rule_ids) == len(c.rules) else [None] * len(c.rules)
+    return list(zip(c.rules, ids)) or [(c.detail, None)]
+
+
+def _rule_phrase(r: Rule) -> str:
+    word = "from" if r.direction == "ingress" else "to"
+    rid = f", {r.rule_id}" if r.rule_id else ""
+    return f"{r.ports_text()} {word} {r.peer}{rid}"
+
+
+def _cidr_text(addr: AddrRange, ep: Endpoint) -> str:
+    if ep.kind == "internet":
+        return "0.0.0.0/0"
+    return addr.text or str(addr)
+
+
+def _summary(ep: Endpoint) -> EndpointSummary:
+    return EndpointSummary(text=ep.text, kind=ep.kind, id=ep.id, label=ep.label,
+                           interfaces=tuple(i.id for i in ep.interfaces))

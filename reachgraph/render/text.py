@@ -1,0 +1,66 @@
+"""Query results as terminal text (rich markup); the CLI prints it, notebooks can too."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rich.markup import escape
+
+from reachgraph.result import Check, QueryResult
+
+VERDICT_STYLE = {"reachable": "bold green", "partial": "bold yellow", "blocked": "bold red", "unknown": "bold magenta"}
+STATUS_WORD = {"allow": "[green]ok[/green]", "deny": "[red]BLOCKED[/red]", "unknown": "[magenta]UNKNOWN[/magenta]"}
+
+
+def query_lines(r: QueryResult) -> list[str]:
+    """The human report: verdict first, then each component's word, then the fix."""
+    style = VERDICT_STYLE[r.verdict]
+    out = [f"[{style}]{r.verdict.upper()}[/{style}]  {escape(r.source.text)} -> {escape(r.destination.text)} "
+           f"{r.traffic}",
+           f"  from  {escape(r.source.label)}",
+           f"  to    {escape(r.destination.label)}"]
+    c = r.counts
+    if c.get("pairs"):
+        parts = [f"{c[k]} {k}" for k in ("reachable", "blocked", "unknown") if c.get(k)]
+        out.append(f"  {c['pairs']} interface pair{'s' * (c['pairs'] != 1)}: {', '.join(parts)}")
+    out.append("")
+    for line in _component_lines(r):
+        out.append("  " + line)
+    if r.verdict == "partial":
+        out.append("")
+        out.append("  pairs that do not get through:")
+        for p in r.pairs:
+            if p.verdict != "reachable":
+                out.append(f"    {p.verdict:<8} {p.source} ({p.source_address}) -> {p.destination} "
+                           f"({p.destination_address})")
+    if r.unknown_reasons:
+        out.append("")
+        out.append("[magenta]why unknown:[/magenta]")
+        out += [f"  - {escape(x)}" for x in r.unknown_reasons]
+    if r.fixes:
+        out.append("")
+        out.append("[bold]fix:[/bold]")
+        out += [f"  {escape(x)}" for x in r.fixes]
+    if r.warnings:
+        out.append("")
+        out += [f"[yellow]warning:[/yellow] {escape(w)}" for w in r.warnings]
+    return out
+
+
+def _component_lines(r: QueryResult) -> list[str]:
+    """One line per distinct (component, direction, status) across all pairs."""
+    seen: dict[tuple, list[Check]] = defaultdict(list)
+    for p in r.pairs:
+        for ch in p.checks:
+            seen[(ch.kind, ch.direction or "", ch.component, ch.status, ch.code or "", ch.detail
+                  if ch.status != "allow" else "")].append(ch)
+    lines = []
+    order = {"egress": 0, "ingress": 1}
+    for key in sorted(seen, key=lambda k: (order.get(k[1], 2), k[1], k[2], k[3])):
+        checks = seen[key]
+        first = checks[0]
+        code = f"  [red]{first.code}[/red]" if first.code else ""
+        times = f" [dim]({len(checks)} pairs)[/dim]" if len(checks) > 1 else ""
+        lines.append(f"{(first.direction or first.kind):<8} {first.component:<21} {STATUS_WORD[first.status]}"
+                     f"{code}  {escape(first.detail)}{times}")
+    return lines

@@ -1,0 +1,80 @@
+"""Address ranges as integer intervals: containment and overlap without materialising sets."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Addresses that are not "the internet": RFC 1918, CGNAT, loopback, link-local, docs, multicast...
+_NON_PUBLIC_V4 = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3"))
+_NON_PUBLIC_V6 = tuple(ipaddress.ip_network(n) for n in ("::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8"))
+
+
+@dataclass(frozen=True, slots=True)
+class AddrRange:
+    """A contiguous block of addresses of one IP version, inclusive bounds."""
+
+    version: int
+    lo: int
+    hi: int
+    exact: bool = True   # False: the endpoint is somewhere in this block, address unknown
+    text: str = ""
+
+    def within(self, other: AddrRange) -> bool:
+        """Every address of self lies in other."""
+        return self.version == other.version and other.lo <= self.lo and self.hi <= other.hi
+
+    def overlaps(self, other: AddrRange) -> bool:
+        """Some address lies in both."""
+        return self.version == other.version and self.lo <= other.hi and other.lo <= self.hi
+
+    def __str__(self) -> str:
+        return self.text or f"v{self.version}:{self.lo}-{self.hi}"
+
+
+@lru_cache(maxsize=65536)
+def parse_range(text: str, exact: bool = True) -> AddrRange:
+    """'10.0.0.0/16' or '10.0.1.5' -> AddrRange (cached: rules repeat the same CIDRs)."""
+    net = ipaddress.ip_network(text, strict=False)
+    return AddrRange(net.version, int(net.network_address), int(net.broadcast_address), exact, str(net)
+                     if net.num_addresses > 1 else str(net.network_address))
+
+
+def any_of(version: int) -> AddrRange:
+    """The whole address space of one version (an endpoint whose address is unknown)."""
+    return parse_range("0.0.0.0/0" if version == 4 else "::/0", exact=False)
+
+
+def covers(block: AddrRange, target: AddrRange) -> bool | None:
+    """Does a rule's block admit the endpoint? True, False, or None when it depends on the unknown address."""
+    if target.version != block.version:
+        return False  # SG-9: IPv4 rules never admit IPv6 and vice versa
+    if target.within(block):
+        return True
+    if not target.overlaps(block):
+        return False
+    return None if not target.exact else False
+
+
+def is_public(r: AddrRange) -> bool:
+    """True when the block holds at least one public (internet-routable) address."""
+    nets = _NON_PUBLIC_V4 if r.version == 4 else _NON_PUBLIC_V6
+    # Subtract each non-public block and see whether anything is left.
+    remaining = [(r.lo, r.hi)]
+    for n in nets:
+        lo, hi = int(n.network_address), int(n.broadcast_address)
+        nxt = []
+        for a, b in remaining:
+            if b < lo or a > hi:
+                nxt.append((a, b))
+                continue
+            if a < lo:
+                nxt.append((a, lo - 1))
+            if b > hi:
+                nxt.append((hi + 1, b))
+        remaining = nxt
+    return bool(remaining)
+

@@ -1,0 +1,133 @@
+"""Security-group evaluation for one interface and one peer (SG-1 .. SG-12), pure and cached per group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from reachgraph.model.records import Interface, Model, Rule
+from reachgraph.semantics.addresses import AddrRange, covers, is_public, parse_range
+from reachgraph.semantics.traffic import Traffic, rule_admits
+
+Status = Literal["allow", "deny", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """The other end of a factor: an interface of the snapshot, or an address outside it."""
+
+    addr: AddrRange
+    iface: Interface | None = None
+    label: str = ""
+    internet: bool = False   # any public address: a CIDR rule matches if it holds one
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One side's verdict: the source's egress or the destination's ingress, with the rules behind it."""
+
+    direction: Literal["egress", "ingress"]
+    status: Status
+    interface: str
+    groups: tuple[str, ...]
+    rules: tuple[Rule, ...] = ()        # allow: rules that admit; unknown: rules that might
+    reasons: tuple[str, ...] = ()       # why unknown, or what the groups do admit instead
+    near_misses: tuple[Rule, ...] = ()  # deny: rules on this protocol/port for other peers
+    warnings: tuple[str, ...] = field(default=())
+
+
+class SgEvaluator:
+    """Evaluates security groups against a model and a membership index (group -> interface ids)."""
+
+    def __init__(self, model: Model, members: dict[str, frozenset[str]]) -> None:
+        self.model = model
+        self.members = members
+        self._pl_ranges = {pid: tuple(parse_range(c) for c in pl.cidrs) for pid, pl in model.prefix_lists.items()}
+        self._candidates = lru_cache(maxsize=None)(self._candidates_uncached)
+
+    def _candidates_uncached(self, gid: str, direction: str, t: Traffic) -> tuple[Rule, ...]:
+        g = self.model.groups[gid]
+        rules = g.egress if direction == "egress" else g.ingress
+        return tuple(r for r in rules if rule_admits(r.protocol, r.from_port, r.to_port, t))
+
+    def evaluate(self, direction: Literal["egress", "ingress"], iface: Interface, peer: Peer, t: Traffic) -> Factor:
+        """Allow if any rule of any of the interface's groups admits the peer (SG-1, SG-2)."""
+        allowing: list[Rule] = []
+        maybe: list[Rule] = []
+        reasons: list[str] = []
+        warnings: list[str] = []
+        near: list[Rule] = []
+        for gid in iface.group_ids:
+            if gid not in self.model.groups:
+                reasons.append(f"security group {gid} of {iface.id} is not in the snapshot")
+                continue
+            for rule in self._candidates(gid, direction, t):
+                hit, why = self.peer_matches(rule, peer)
+                if hit is True:
+                    allowing.append(rule)
+                elif hit is None:
+                    maybe.append(rule)
+                    reasons.append(why)
+                else:
+                    near.append(rule)
+                    if why:
+                        warnings.append(why)
+        if iface.uncertain:
+            reasons.insert(0, iface.uncertain)
+        if allowing and not iface.uncertain:
+            return Factor(direction, "allow", iface.id, iface.group_ids, tuple(allowing), warnings=tuple(warnings))
+        if maybe or reasons:
+            return Factor(direction, "unknown", iface.id, iface.group_ids, tuple(allowing or maybe),
+                          tuple(dict.fromkeys(reasons)), tuple(near), tuple(warnings))
+        return Factor(direction, "deny", iface.id, iface.group_ids, (), (), tuple(near), tuple(warnings))
+
+    def peer_matches(self, rule: Rule, peer: Peer) -> tuple[bool | None, str]:
+        """Does the rule's peer (CIDR, prefix list, group) take in this peer? None: cannot tell, with why."""
+        if peer.internet:
+            return self._internet_matches(rule)
+        if rule.peer_kind in ("cidr4", "cidr6"):
+            hit = covers(parse_range(rule.peer), peer.addr)
+            return hit, "" if hit is not None else f"{peer.label} address is unknown; rule admits {rule.peer} only"
+        if rule.peer_kind == "prefix_list":
+            ranges = self._pl_ranges.get(rule.peer)
+            if ranges is None:
+                # SG-10: an unknown prefix list matches nothing, but say so.
+                return False, f"prefix list {rule.peer} in {rule.group_id} is not in the snapshot; it matches nothing"
+            results = [covers(r, peer.addr) for r in ranges]
+            if True in results:
+                return True, ""
+            if None in results:
+                return None, f"{peer.label} address is unknown; prefix list {rule.peer} may not cover it"
+            return False, ""
+        return self._group_matches(rule, peer)
+
+    def _internet_matches(self, rule: Rule) -> tuple[bool | None, str]:
+        """The internet is any public address: a block admits it if it holds one (group references never do)."""
+        if rule.peer_kind in ("cidr4", "cidr6"):
+            return is_public(parse_range(rule.peer)), ""
+        if rule.peer_kind == "prefix_list":
+            ranges = self._pl_ranges.get(rule.peer)
+            return (ranges is not None and any(is_public(r) for r in ranges)), ""
+        return False, ""
+
+    def _group_matches(self, rule: Rule, peer: Peer) -> tuple[bool | None, str]:
+        gid = rule.peer
+        if rule.peering_id:
+            pcx = self.model.peerings.get(rule.peering_id)
+            if pcx is not None and pcx.status != "active":
+                return False, f"{rule.describe()} crosses peering {pcx.id}, which is {pcx.status} (SG-11)"
+        if peer.iface is not None:
+            if peer.iface.uncertain and not peer.iface.group_ids:
+                return None, peer.iface.uncertain
+            # SG-6: the reference matches the private IPs of the group's members; the peer is one if it carries it.
+            return gid in peer.iface.group_ids, ""
+        if gid not in self.model.groups and rule.peer_account and rule.peer_account not in self.model.accounts:
+            return None, (f"{rule.describe()} references a group in account {rule.peer_account}, which is not in "
+                          "the snapshot (UNKNOWN_PEERED_SGS)")
+        if not peer.addr.exact:
+            for eid in self.members.get(gid, ()):
+                iface = self.model.interfaces.get(eid)
+                if iface and any(covers(peer.addr, parse_range(a)) is True for a in iface.private_ipv4):
+                    return None, f"{peer.label} may include members of {gid}"
+        return False, ""
