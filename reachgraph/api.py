@@ -51,10 +51,15 @@ class Snapshot:
     def _engine(self) -> QueryEngine:
         return QueryEngine(self.reach)
 
-    def query(self, source: str, destination: str, port: int | None = None,
-              protocol: str | None = None) -> QueryResult:
-        """Can SOURCE reach DESTINATION[:PORT][/PROTOCOL]? Same result object the CLI prints."""
-        return self._engine.query(source, destination, port=port, protocol=protocol)
+    def query(self, source: str, destination: str, port: int | None = None, protocol: str | None = None, *,
+              ephemeral_ports: tuple[int, int] | None = None, ip_version: int | None = None) -> QueryResult:
+        """Can SOURCE reach DESTINATION[:PORT][/PROTOCOL]? Same result object the CLI prints.
+
+        ephemeral_ports: the client's reply port range for stateless ACLs (default 32768-60999, Linux/ECS);
+        ip_version: 6 to evaluate IPv6 addresses (default: IPv6 only when an IPv6 address is named).
+        """
+        return self._engine.query(source, destination, port=port, protocol=protocol, ephemeral=ephemeral_ports,
+                                  ip_version=ip_version)
 
     def __repr__(self) -> str:
         m = self.model

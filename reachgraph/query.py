@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reachgraph.errors import InputError
 from reachgraph.fixes import Need, suggest_fixes
@@ -13,8 +13,9 @@ from reachgraph.model.protocols import normalize_protocol
 from reachgraph.model.records import Interface, Rule
 from reachgraph.resolve import Endpoint, PortSpec, Resolver, Unresolved, split_destination
 from reachgraph.result import Allowance, Blocker, Check, EndpointSummary, PairResult, QueryResult
-from reachgraph.semantics.addresses import AddrRange, any_of, parse_range
-from reachgraph.semantics.path import PathEvaluator
+from reachgraph.semantics.acl import LINUX_EPHEMERAL, WIDE_EPHEMERAL
+from reachgraph.semantics.addresses import AddrRange, any_of, parse_range, public_intervals
+from reachgraph.semantics.path import End, PathEvaluator
 from reachgraph.semantics.sg import Factor, Peer, SgEvaluator
 from reachgraph.semantics.traffic import Traffic
 
@@ -28,6 +29,15 @@ class _Side:
     iface: Interface | None
     addr: AddrRange
     label: str
+    end: End | None      # None: the interface has no address of the queried family
+
+
+def _version_of(src: Endpoint, dst: Endpoint) -> int:
+    """IPv6 when the user named an IPv6 address on either side, else IPv4."""
+    for ep in (dst, src):
+        if ep.kind == "address" and ep.address is not None:
+            return ep.address.version
+    return 4
 
 
 class QueryEngine:
@@ -41,8 +51,8 @@ class QueryEngine:
         self.path = PathEvaluator(rg.model)
 
     # -- entry points ------------------------------------------------------------------------------
-    def query(self, source: str, destination: str, port: int | None = None,
-              protocol: str | None = None) -> QueryResult:
+    def query(self, source: str, destination: str, port: int | None = None, protocol: str | None = None,
+              ephemeral: tuple[int, int] | None = None, ip_version: int | None = None) -> QueryResult:
         """Resolve both names, pick the traffic, evaluate every pair."""
         host, spec = split_destination(destination)
         try:
@@ -51,7 +61,7 @@ class QueryEngine:
         except Unresolved as exc:
             return self._unresolved(source, host, exc, spec, port, protocol)
         traffic = self.traffic_for(dst, spec, port, protocol)
-        return self.evaluate(src, dst, traffic)
+        return self.evaluate(src, dst, traffic, ephemeral=ephemeral, ip_version=ip_version)
 
     def traffic_for(self, dst: Endpoint, spec: PortSpec, port: int | None = None,
                     protocol: str | None = None) -> Traffic:
@@ -78,25 +88,59 @@ class QueryEngine:
             return Traffic(proto, icmp_type, spec.code if spec.code not in (None, -1) else 0)
         return Traffic(proto)
 
-    def evaluate(self, src: Endpoint, dst: Endpoint, t: Traffic) -> QueryResult:
+    def evaluate(self, src: Endpoint, dst: Endpoint, t: Traffic, ephemeral: tuple[int, int] | None = None,
+                 ip_version: int | None = None) -> QueryResult:
         """Evaluate resolved endpoints for one kind of traffic."""
         if src.kind in ("address", "internet") and dst.kind in ("address", "internet"):
             raise InputError(f"neither {src.text!r} nor {dst.text!r} is in the snapshot",
                              hint="at least one side must be a workload, group, interface or an address of one")
-        sources = self._sides(src)
-        dests = self._sides(dst)
+        version = ip_version or _version_of(src, dst)
+        if t.protocol == "icmp" and version == 6 or t.protocol == "icmpv6" and version == 4:
+            raise InputError(f"{t.protocol} does not travel over IPv{version}",
+                             hint="use icmp with IPv4 and icmpv6 with IPv6")
+        sources = self._sides(src, version, ephemeral)
+        dests = self._sides(dst, version, ephemeral)
         pairs = [self._pair(s, d, src, dst, t) for s in sources for d in dests]
         return self._aggregate(src, dst, t, pairs, sources, dests)
 
     # -- sides and pairs ---------------------------------------------------------------------------
-    def _sides(self, ep: Endpoint) -> list[_Side]:
-        if ep.kind in ("address", "internet"):
+    def _sides(self, ep: Endpoint, version: int, ephemeral: tuple[int, int] | None) -> list[_Side]:
+        if ep.kind == "internet":
+            return [_Side(None, any_of(version), "the internet",
+                          End(None, version, public_intervals(version), "some", internet=True,
+                              ephemeral=ephemeral or LINUX_EPHEMERAL))]
+        if ep.kind == "address":
             assert ep.address is not None
-            return [_Side(None, ep.address, ep.label)]
-        return [_Side(i, self._address_of(i), f"{i.id} ({i.primary_ipv4 or 'address unknown'})")
-                for i in ep.interfaces]
+            a = ep.address
+            return [_Side(None, a, ep.label, End(None, a.version, ((a.lo, a.hi),), "all",
+                                                 ephemeral=ephemeral or LINUX_EPHEMERAL))]
+        out = []
+        for i in ep.interfaces:
+            addr = self._address_of(i, version)
+            eph = ephemeral or self._ephemeral_of(i)
+            if addr is None:
+                out.append(_Side(i, any_of(version), f"{i.id} (no IPv{version} address)", None))
+                continue
+            mode = "all" if addr.exact else "one"
+            out.append(_Side(i, addr, f"{i.id} ({addr.text if addr.exact else 'address unknown'})",
+                             End(i, version, ((addr.lo, addr.hi),), mode, ephemeral=eph)))
+        return out
 
-    def _address_of(self, iface: Interface) -> AddrRange:
+    def _ephemeral_of(self, iface: Interface) -> tuple[int, int]:
+        """NACL-6: NAT gateways, Lambda and load balancers use 1024-65535; Linux and ECS tasks 32768-60999."""
+        if iface.interface_type in ("nat_gateway", "lambda", "network_load_balancer") or \
+                iface.description.startswith(("ELB ", "AWS Lambda")):
+            return WIDE_EPHEMERAL
+        return LINUX_EPHEMERAL
+
+    def _address_of(self, iface: Interface, version: int = 4) -> AddrRange | None:
+        if version == 6:
+            if iface.ipv6:
+                return parse_range(iface.ipv6[0])
+            sub = self.model.subnets.get(iface.subnet_id or "")
+            if iface.inferred and sub and sub.cidrs_v6:
+                return parse_range(sub.cidrs_v6[0], exact=False)
+            return any_of(6) if iface.inferred else None
         if iface.primary_ipv4:
             return parse_range(iface.primary_ipv4)
         # Address unknown: the endpoint is somewhere in its subnet or VPC; rules covering all of it still decide.
@@ -113,27 +157,79 @@ class QueryEngine:
         if s.iface is not None and d.iface is not None and s.iface.id == d.iface.id:
             checks.append(Check(kind="same_interface", direction=None, component=s.iface.id, status="allow",
                                 detail="source and destination are the same interface; nothing filters it"))
+        elif s.end is None or d.end is None:
+            missing = s if s.end is None else d
+            assert missing.iface is not None
+            checks.append(Check(kind="address", direction=None, component=missing.iface.id, status="deny",
+                                code="NO_ADDRESS_IN_FAMILY", detail=f"{missing.label}: it cannot send or receive "
+                                                                    "this address family"))
         else:
+            s_end, d_end = s.end, d.end
             if s.iface is not None:
-                unfiltered = self._unfiltered(s.iface, d)
-                if unfiltered:
-                    checks.append(Check(kind="security_group", direction="egress", component=s.iface.id,
-                                        status="allow", detail=unfiltered))
-                else:
-                    peer = Peer(d.addr, d.iface, d.label, internet=dst.kind == "internet")
-                    checks.append(self._sg_check(self.sg.evaluate("egress", s.iface, peer, t), t, peer,
-                                                 src.workload.group_ids if src.workload else ()))
+                check, d_end = self._egress(s, d, d_end, src, dst, t)
+                checks.append(check)
             if d.iface is not None:
-                peer = Peer(s.addr, s.iface, s.label, internet=src.kind == "internet")
-                checks.append(self._sg_check(self.sg.evaluate("ingress", d.iface, peer, t), t, peer,
-                                             dst.workload.group_ids if dst.workload else ()))
-            checks += self.path.checks(s.iface, d.iface, src_internet=src.kind == "internet",
-                                       dst_internet=dst.kind == "internet")
+                check, s_end = self._ingress(s, d, s_end, src, dst, t)
+                checks.append(check)
+            checks += self.path.checks(s_end, d_end, t)
         statuses = {c.status for c in checks}
         verdict = "blocked" if "deny" in statuses else "unknown" if "unknown" in statuses else "reachable"
         return PairResult(source=s.iface.id if s.iface else src.id, source_address=s.addr.text or str(s.addr),
                           destination=d.iface.id if d.iface else dst.id,
                           destination_address=d.addr.text or str(d.addr), verdict=verdict, checks=tuple(checks))
+
+    def _egress(self, s: _Side, d: _Side, d_end: End, src: Endpoint, dst: Endpoint,
+                t: Traffic) -> tuple[Check, End]:
+        assert s.iface is not None
+        if dst.kind == "internet":
+            return self._internet_check("egress", s.iface, d_end, t, src)
+        unfiltered = self._unfiltered(s.iface, d)
+        if unfiltered:
+            return Check(kind="security_group", direction="egress", component=s.iface.id, status="allow",
+                         detail=unfiltered), d_end
+        peer = Peer(d.addr, d.iface, d.label)
+        return self._sg_check(self.sg.evaluate("egress", s.iface, peer, t), t, peer,
+                              src.workload.group_ids if src.workload else ()), d_end
+
+    def _ingress(self, s: _Side, d: _Side, s_end: End, src: Endpoint, dst: Endpoint,
+                 t: Traffic) -> tuple[Check, End]:
+        assert d.iface is not None
+        if src.kind == "internet":
+            return self._internet_check("ingress", d.iface, s_end, t, dst)
+        peer = Peer(s.addr, s.iface, s.label)
+        return self._sg_check(self.sg.evaluate("ingress", d.iface, peer, t), t, peer,
+                              dst.workload.group_ids if dst.workload else ()), s_end
+
+    def _internet_check(self, direction: str, iface: Interface, internet: End, t: Traffic,
+                        ep: Endpoint) -> tuple[Check, End]:
+        """Which public addresses the groups let in (or out); the internet end narrows to them."""
+        if not iface.group_ids and not iface.inferred:
+            return self._ungrouped(iface, direction), internet
+        spans, rules, reasons = self.sg.public_admitted(direction, iface, t, internet.version)
+        verb = "admits" if direction == "ingress" else "allows"
+        if spans and not iface.uncertain:
+            first = rules[0]
+            return Check(kind="security_group", direction=direction, component=first.group_id, status="allow",
+                         detail=f"{first.group_id} {verb} {t.text()} {'from' if direction == 'ingress' else 'to'} "
+                                f"the internet (rule: {_rule_phrase(first)})",
+                         rules=tuple(r.describe() for r in rules), rule_ids=tuple(r.rule_id for r in rules
+                                                                                  if r.rule_id),
+                         groups=iface.group_ids), replace(internet, addrs=tuple(spans))
+        component = self._component(Factor(direction, "deny", iface.id, iface.group_ids), 
+                                    ep.workload.group_ids if ep.workload else ())
+        if reasons:
+            return Check(kind="security_group", direction=direction, component=component, status="unknown",
+                         detail="; ".join(reasons), groups=iface.group_ids), internet
+        groups = ", ".join(f"{g} ({self._gname(g)})" for g in iface.group_ids)
+        return Check(kind="security_group", direction=direction, component=component, status="deny",
+                     code="ENI_SG_RULES_MISMATCH",
+                     detail=f"no {direction} rule of {groups} {verb} {t.text()} "
+                            f"{'from' if direction == 'ingress' else 'to'} any public address",
+                     groups=iface.group_ids), internet
+
+    def _ungrouped(self, iface: Interface, direction: str) -> Check:
+        return Check(kind="security_group", direction=direction, component=iface.id, status="allow",
+                     detail=f"{iface.id} ({iface.interface_type}) carries no security groups; they do not filter it")
 
     def _unfiltered(self, src: Interface, d: _Side) -> str | None:
         """SG-14: Amazon DNS (VPC base + 2), metadata and time sync are not filtered by security groups."""
@@ -150,6 +246,9 @@ class QueryEngine:
 
     # -- explaining one factor ---------------------------------------------------------------------
     def _sg_check(self, f: Factor, t: Traffic, peer: Peer, preferred: tuple[str, ...]) -> Check:
+        iface = self.model.interfaces.get(f.interface)
+        if iface is not None and not iface.group_ids and not iface.inferred:
+            return self._ungrouped(iface, f.direction)
         verb, word = ("allows", "to") if f.direction == "egress" else ("admits", "from")
         if f.status == "allow":
             rule = f.rules[0]
@@ -195,8 +294,6 @@ class QueryEngine:
         return f"no {f.direction} rule of {groups} {verb} {t.text()} {word} anyone; {who}"
 
     def _peer_phrase(self, peer: Peer, role: str) -> str:
-        if peer.internet:
-            return f"the {role} is the internet"
         if peer.iface is not None:
             return f"the {role} carries {', '.join(peer.iface.group_ids) or 'no security groups'}"
         return f"the {role} is {peer.label}"
@@ -221,7 +318,7 @@ class QueryEngine:
                    sources: list[_Side], dests: list[_Side]) -> QueryResult:
         counts = Counter(p.verdict for p in pairs)
         unknown_reasons: list[str] = []
-        warnings = list(dict.fromkeys(src.notes + dst.notes))
+        warnings = list(dict.fromkeys(src.notes + dst.notes)) + self.path.coverage_warnings()
         if not pairs:
             empty = src if not sources else dst
             verdict = "unknown"
@@ -255,7 +352,8 @@ class QueryEngine:
                                            Allowance(c.direction or "", c.component, rule_text, rid))
         blocker_list = tuple(Blocker(code=k[0], direction=k[1], component=k[2], detail=k[3], groups=k[4],
                                      pairs=len(v)) for k, v in blockers.items())
-        fixes = suggest_fixes(needs, t) if blockers else ()
+        # Opening a group to the internet is a decision, not a fix: no command for internet sources.
+        fixes = suggest_fixes(needs, t) if blockers and src.kind != "internet" else ()
         if any(p.verdict == "unknown" for p in pairs) and self.model.errors:
             warnings += [e.describe() for e in self.model.errors]
         return QueryResult(

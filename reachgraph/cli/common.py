@@ -17,7 +17,7 @@ from reachgraph.errors import ReachgraphError
 F = TypeVar("F", bound=Callable[..., Any])
 
 SNAPSHOT_HELP = "Snapshot folder or file (default: $REACHGRAPH_SNAPSHOT)."
-EXIT_OK, EXIT_FINDING, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FINDING, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 
 def stdout_console() -> Console:
@@ -54,6 +54,14 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             sys.stderr.write("reachgraph: interrupted\n")
             raise typer.Exit(130)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug of ours: say so in one line; the traceback on request
+            if os.environ.get("REACHGRAPH_DEBUG"):
+                raise
+            sys.stderr.write(f"reachgraph: internal error: {type(exc).__name__}: {exc}; this is a bug, please "
+                             "report it (set REACHGRAPH_DEBUG=1 to see the traceback)\n")
+            raise typer.Exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
 
@@ -74,3 +82,15 @@ def print_json(obj: Any) -> None:
 def warn(console: Console, message: str) -> None:
     """Print a warning line to stderr."""
     console.print(f"[yellow]warning:[/yellow] {message}", markup=True, highlight=False)
+
+
+def parse_port_range(text: str, option: str) -> tuple[int, int]:
+    """'32768-60999' -> (32768, 60999), or a one-line usage error."""
+    lo, sep, hi = text.partition("-")
+    try:
+        pair = (int(lo), int(hi if sep else lo))
+    except ValueError:
+        fail(f"{option} {text!r} is not a port range; write LO-HI, e.g. 1024-65535")
+    if not (0 <= pair[0] <= pair[1] <= 65535):
+        fail(f"{option} {text!r} must satisfy 0 <= LO <= HI <= 65535")
+    return pair

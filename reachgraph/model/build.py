@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from reachgraph.model.parse_network import NetworkParser
+from reachgraph.model.parse_services import ServiceParser
 from reachgraph.model.parse_workloads import WorkloadParser
 from reachgraph.model.records import Model
 from reachgraph.snapshot import RawDocument, RawSnapshot
@@ -39,6 +40,10 @@ def build_model(raw: RawSnapshot) -> Model:
     wl.ecs(by_key.get("services", []), by_key.get("tasks", []))
     wl.elasticache(by_key.get("CacheClusters", []), by_key.get("ReplicationGroups", []),
                    by_key.get("ServerlessCaches", []))
+    services = ServiceParser(net, wl.workloads)
+    services.rds(by_key.get("DBInstances", []), by_key.get("DBClusters", []))
+    services.load_balancers(by_key.get("LoadBalancers", []), by_key.get("Listeners", []))
+    services.functions(by_key.get("Functions", []))
 
     groups = net.finish_groups()
     warnings = []

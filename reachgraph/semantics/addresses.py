@@ -61,10 +61,15 @@ def covers(block: AddrRange, target: AddrRange) -> bool | None:
 
 def is_public(r: AddrRange) -> bool:
     """True when the block holds at least one public (internet-routable) address."""
-    nets = _NON_PUBLIC_V4 if r.version == 4 else _NON_PUBLIC_V6
-    # Subtract each non-public block and see whether anything is left.
-    remaining = [(r.lo, r.hi)]
-    for n in nets:
+    return any(lo <= r.hi and r.lo <= hi for lo, hi in public_intervals(r.version))
+
+
+@lru_cache(maxsize=2)
+def public_intervals(version: int) -> tuple[tuple[int, int], ...]:
+    """The public (internet-routable) part of an address family, as sorted intervals."""
+    top = (1 << 32) - 1 if version == 4 else (1 << 128) - 1
+    remaining = [(0, top)]
+    for n in _NON_PUBLIC_V4 if version == 4 else _NON_PUBLIC_V6:
         lo, hi = int(n.network_address), int(n.broadcast_address)
         nxt = []
         for a, b in remaining:
@@ -76,5 +81,9 @@ def is_public(r: AddrRange) -> bool:
             if b > hi:
                 nxt.append((hi + 1, b))
         remaining = nxt
-    return bool(remaining)
+    return tuple(remaining)
 
+
+def text_of(version: int, value: int) -> str:
+    """An address integer as text."""
+    return str(ipaddress.ip_address(value)) if version == 4 else str(ipaddress.IPv6Address(value))

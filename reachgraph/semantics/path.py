@@ -1,24 +1,335 @@
-"""Checks along the path between two interfaces beyond security groups (public addresses; ACLs and routes
-arrive with the network-path work). Pure: reads the model only."""
+"""Everything between two interfaces besides security groups: network ACLs both ways (stateless replies
+included), routes both ways, peering, internet gateways and NAT. Pure: reads the model only."""
 
 from __future__ import annotations
 
-from reachgraph.model.records import Interface, Model
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from reachgraph.model.records import Interface, Model, NetworkAcl
 from reachgraph.result import Check
+from reachgraph.semantics import acl as acls
+from reachgraph.semantics.addresses import text_of
+from reachgraph.semantics.rects import Split, addresses_fully_allowed, intersect_intervals, merge_intervals
+from reachgraph.semantics.routes import Hop, in_blocks, lookup, peer_vpc, route_table_of_subnet
+from reachgraph.semantics.traffic import Traffic
+
+Mode = Literal["all", "one", "some"]
+
+
+@dataclass(frozen=True)
+class End:
+    """One end of a pair as the path sees it.
+
+    mode: `all` every address must pass (an interface's IP, or a CIDR the user gave); `one` a single address
+    somewhere in the intervals (an interface whose IP is unknown); `some` at least one address (the internet).
+    """
+
+    iface: Interface | None
+    version: int
+    addrs: tuple[tuple[int, int], ...]
+    mode: Mode
+    internet: bool = False
+    ephemeral: tuple[int, int] = acls.LINUX_EPHEMERAL
+
+    def text(self) -> str:
+        """Addresses for messages."""
+        if self.internet:
+            return "the internet"
+        parts = [text_of(self.version, lo) if lo == hi else f"{text_of(self.version, lo)}-{text_of(self.version, hi)}"
+                 for lo, hi in self.addrs[:3]]
+        return ", ".join(parts) + (" ..." if len(self.addrs) > 3 else "")
 
 
 class PathEvaluator:
-    """Produces the non-security-group checks for one pair."""
+    """Produces the ACL and route checks for one pair; cheap per call, no caching needed at this size."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
+        self.has_acls = bool(model.acls)
+        self.has_routes = bool(model.route_tables)
+        self.nat_ifaces = {i.description.rsplit(" ", 1)[-1]: i for i in model.interfaces.values()
+                           if i.interface_type == "nat_gateway" and i.description.startswith("Interface for NAT")}
 
-    def checks(self, src: Interface | None, dst: Interface | None, *, src_internet: bool = False,
-               dst_internet: bool = False) -> list[Check]:
-        """Checks for one pair; an empty list means nothing beyond security groups is modelled."""
-        out: list[Check] = []
-        if src_internet and dst is not None and not dst.public_ipv4:
-            out.append(Check(kind="address", direction="ingress", component=dst.id, status="deny",
-                             code="NO_PUBLIC_ADDRESS",
-                             detail=f"{dst.id} has no public or Elastic IP, so no internet host can address it"))
+    def coverage_warnings(self) -> list[str]:
+        """Layers the snapshot does not hold, so verdicts cannot account for them."""
+        out = []
+        if not self.has_acls:
+            out.append("network ACLs are not in the snapshot: the verdict does not account for them")
+        if not self.has_routes:
+            out.append("route tables are not in the snapshot: routing is assumed only inside one VPC")
         return out
+
+    def checks(self, src: End, dst: End, t: Traffic) -> list[Check]:
+        """ACL and route checks for one pair (every blocker, not just the first)."""
+        out: list[Check] = []
+        s, d = src.iface, dst.iface
+        if s is not None and d is not None and s.subnet_id and s.subnet_id == d.subnet_id:
+            return out  # NACL-5: same subnet, no ACL; RT-1: local
+        if dst.internet and s is not None:
+            return self._to_internet(src, dst, t)
+        if src.internet and d is not None:
+            return self._from_internet(src, dst, t)
+        reply = _reply(t)
+        # request: source subnet outbound, destination subnet inbound; replies the other way (NACL-1)
+        if s is not None:
+            out += self._acl(s, True, t.protocol, dst, _req_ports(t), "egress")[0]
+        if d is not None:
+            out += self._acl(d, False, t.protocol, src, _req_ports(t), "ingress")[0]
+        if reply is not None and d is not None:
+            out += self._acl(d, True, reply[0], src, reply[1] or src.ephemeral, "egress-reply")[0]
+        if reply is not None and s is not None:
+            out += self._acl(s, False, reply[0], dst, reply[1] or src.ephemeral, "ingress-reply")[0]
+        if s is not None:
+            out += self._route(s, dst, "forward")
+        if d is not None and s is not None:
+            out += self._route(d, src, "reply")
+        return out
+
+    # -- network ACLs ------------------------------------------------------------------------------
+    def _acl(self, iface: Interface, egress: bool, protocol: str, peer: End, ports: tuple[int, int],
+             direction: str) -> tuple[list[Check], End]:
+        """One ACL crossing; returns the check and the peer narrowed to the addresses that pass."""
+        if not self.has_acls:
+            return [], peer
+        acl = acls.acl_of_subnet(self.model, iface.subnet_id, iface.vpc_id) if iface.subnet_id else None
+        if acl is None:
+            why = (f"the subnet of {iface.id} is unknown" if not iface.subnet_id
+                   else f"no network ACL for {iface.subnet_id} (nor a default ACL of {iface.vpc_id}) is in the "
+                        "snapshot")
+            return [Check(kind="network_acl", direction=direction, component=iface.subnet_id or iface.id,
+                          status="unknown", detail=f"{why}; the ACL cannot be evaluated (NACL-4)")], peer
+        q = acls.AclQuestion(protocol, peer.version, peer.addrs, ports)
+        split = acls.evaluate(acl, egress, q)
+        is_reply = direction.endswith("reply")
+        if is_reply or ports[0] != ports[1]:
+            passed = addresses_fully_allowed(split, ports[0], ports[1])
+        else:
+            passed = merge_intervals([(r[0], r[1]) for r in split.allowed_rects()])
+        passed = intersect_intervals(passed, list(peer.addrs))
+        whole = merge_intervals(list(peer.addrs))
+        if peer.mode == "some":
+            status = "allow" if passed else "deny"
+        elif passed == whole:
+            status = "allow"
+        elif peer.mode == "one" and passed:
+            status = "unknown"
+        else:
+            status = "deny"
+        detail = self._acl_detail(acl, egress, split, status, peer, ports, protocol, is_reply)
+        numbers = sorted({n for _, n in (split.allowed if status == "allow" else split.denied)})
+        check = Check(kind="network_acl", direction=direction, component=acl.id, status=status,
+                      code="SUBNET_ACL_RESTRICTION" if status == "deny" else None, detail=detail,
+                      rules=tuple(f"{acl.id} rule {_num(n)}" for n in numbers))
+        narrowed = replace(peer, addrs=tuple(passed)) if passed and peer.mode == "some" else peer
+        return [check], narrowed
+
+    def _acl_detail(self, acl: NetworkAcl, egress: bool, split: Split, status: str, peer: End,
+                    ports: tuple[int, int], protocol: str, is_reply: bool) -> str:
+        way = "outbound" if egress else "inbound"
+        what = "replies" if is_reply else "traffic"
+        to = "to" if egress else "from"
+        span = _ports_text(protocol, ports)
+        if status == "allow":
+            rules = sorted({n for _, n in split.allowed})
+            return f"{acl.id} {way} allows {what} {to} {peer.text()} on {span} (rule {', '.join(map(_num, rules))})"
+        denied_ports = merge_intervals([(r[2], r[3]) for r, _ in split.denied])
+        rules = sorted({n for _, n in split.denied})
+        detail = (f"{acl.id} {way} denies {what} {to} {peer.text()} on "
+                  f"{', '.join(_ports_text(protocol, p) for p in denied_ports)} (rule {', '.join(map(_num, rules))})")
+        if is_reply and split.allowed and denied_ports != [ports]:
+            detail += (f"; only part of the client's ephemeral range {ports[0]}-{ports[1]} is allowed, so "
+                       "connections fail whenever the client picks a denied port (NACL-6)")
+        elif is_reply:
+            detail += " (NACL-1: ACLs are stateless; the reply needs its own rule)"
+        if status == "unknown":
+            detail = f"{acl.id} {way} allows only part of the block {peer.text()} may be in, and its address is unknown"
+        return detail
+
+    # -- routes -----------------------------------------------------------------------------------
+    def _route(self, iface: Interface, peer: End, leg: str) -> list[Check]:
+        """Route from iface's subnet towards peer (RT-1 .. RT-5)."""
+        p = peer.iface
+        if p is not None and p.vpc_id and p.vpc_id == iface.vpc_id:
+            return []  # RT-1: local route inside one VPC
+        if p is None and not peer.internet and iface.vpc_id and self._in_vpc(iface.vpc_id, peer):
+            return []
+        direction = "egress" if leg == "forward" else "egress-reply"
+        if not self.has_routes:
+            return [Check(kind="route", direction=direction, component=iface.subnet_id or iface.id, status="unknown",
+                          detail="route tables are not in the snapshot; traffic between VPCs cannot be decided")]
+        rt = route_table_of_subnet(self.model, iface.subnet_id, iface.vpc_id)
+        if rt is None:
+            return [Check(kind="route", direction=direction, component=iface.subnet_id or iface.id, status="unknown",
+                          detail=f"no route table for {iface.subnet_id or iface.id} (nor a main table of "
+                                 f"{iface.vpc_id}) is in the snapshot (RT-2)")]
+        lo, hi = peer.addrs[0][0], peer.addrs[-1][1]
+        hop = lookup(self.model, rt, peer.version, lo, hi)
+        return [self._judge_hop(iface, peer, hop, direction)]
+
+    def _in_vpc(self, vpc_id: str, peer: End) -> bool:
+        vpc = self.model.vpcs.get(vpc_id)
+        if vpc is None:
+            return False
+        blocks = vpc.cidrs_v4 + vpc.cidrs_v6
+        return all(in_blocks(blocks, peer.version, lo, hi) for lo, hi in peer.addrs)
+
+    def _judge_hop(self, iface: Interface, peer: End, hop: Hop, direction: str) -> Check:
+        rt, route = hop.table, hop.route
+        where = f"{rt.id} (route table of {iface.subnet_id or iface.id})"
+        base = dict(kind="route", direction=direction, component=rt.id)
+        if route is None:
+            return Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
+                         detail=f"{where} has no route to {peer.text()}")
+        rtext = f"route {route.destination} -> {route.target}"
+        if route.state != "active":
+            return Check(**base, status="deny", code="BAD_STATE_ROUTE",
+                         detail=f"{where}: {rtext} is {route.state} (RT-3: a blackhole route drops)")
+        target = route.target
+        if target == "local":
+            return Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
+                         detail=f"{where}: {peer.text()} matches the local route, but the peer is in another VPC")
+        if target.startswith("pcx-"):
+            return self._judge_peering(iface, peer, route.target, where, rtext, base)
+        if target.startswith("igw-") or target.startswith("nat-") or target.startswith("eigw-"):
+            if peer.internet:
+                return Check(**base, status="allow", detail=f"{where}: {rtext}")
+            return Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
+                         detail=f"{where}: {rtext} sends {peer.text()} towards the internet, where a private "
+                                "address never arrives")
+        kind = "transit gateway" if target.startswith("tgw-") else "this kind of target"
+        return Check(**base, status="unknown",
+                     detail=f"{where}: {rtext}; paths through {kind} are not modelled yet (RT-5)")
+
+    def _judge_peering(self, iface: Interface, peer: End, pcx_id: str, where: str, rtext: str,
+                       base: dict) -> Check:
+        pcx = self.model.peerings.get(pcx_id)
+        if pcx is None:
+            return Check(**base, status="unknown", detail=f"{where}: {rtext}, but {pcx_id} is not in the snapshot")
+        if pcx.status != "active":
+            return Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
+                         detail=f"{where}: {rtext}, but {pcx_id} is {pcx.status}, not active (RT-4)")
+        other, blocks = peer_vpc(pcx, iface.vpc_id)
+        if other is None:
+            return Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
+                         detail=f"{where}: {rtext}, but {pcx_id} does not connect {iface.vpc_id}")
+        if peer.iface is not None and peer.iface.vpc_id and peer.iface.vpc_id != other:
+            return Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
+                         detail=f"{where}: {rtext} leads to {other}, but the peer is in {peer.iface.vpc_id}; "
+                                "peering is not transitive (RT-4)")
+        if blocks and not all(in_blocks(blocks, peer.version, lo, hi) for lo, hi in peer.addrs):
+            return Check(**base, status="deny", code="PCX_REQUIRES_ADDRESS_IN_VPC_CIDR",
+                         detail=f"{where}: {rtext}, but {peer.text()} is outside {other}'s CIDRs {', '.join(blocks)}")
+        return Check(**base, status="allow", detail=f"{where}: {rtext} ({pcx_id} active)")
+
+    # -- the internet ------------------------------------------------------------------------------
+    def _from_internet(self, src: End, dst: End, t: Traffic) -> list[Check]:
+        d = dst.iface
+        assert d is not None
+        out: list[Check] = []
+        if src.version == 4 and not d.public_ipv4:
+            out.append(Check(kind="address", direction="ingress", component=d.id, status="deny",
+                             code="NO_PUBLIC_ADDRESS",
+                             detail=f"{d.id} has no public or Elastic IP, so no internet host can address it"))
+        if src.version == 6 and not d.ipv6:
+            out.append(Check(kind="address", direction="ingress", component=d.id, status="deny",
+                             code="NO_PUBLIC_ADDRESS", detail=f"{d.id} has no IPv6 address"))
+        checks, peer = self._acl(d, False, t.protocol, src, _req_ports(t), "ingress")
+        out += checks
+        reply = _reply(t)
+        if reply is not None:
+            checks, peer = self._acl(d, True, reply[0], peer, reply[1] or src.ephemeral, "egress-reply")
+            out += checks
+        out += self._internet_route(d, peer, "egress-reply")
+        return out
+
+    def _to_internet(self, src: End, dst: End, t: Traffic) -> list[Check]:
+        s = src.iface
+        assert s is not None
+        out, peer = self._acl(s, True, t.protocol, dst, _req_ports(t), "egress")
+        reply = _reply(t)
+        if reply is not None:
+            checks, peer = self._acl(s, False, reply[0], peer, reply[1] or src.ephemeral, "ingress-reply")
+            out += checks
+        out += self._internet_route(s, peer, "egress", outbound=True)
+        return out
+
+    def _internet_route(self, iface: Interface, peer: End, direction: str, outbound: bool = False) -> list[Check]:
+        """The subnet must send internet-bound traffic to an internet gateway (or, outbound only, a NAT)."""
+        if not self.has_routes:
+            return [Check(kind="route", direction=direction, component=iface.subnet_id or iface.id, status="unknown",
+                          detail="route tables are not in the snapshot; the internet path cannot be decided")]
+        rt = route_table_of_subnet(self.model, iface.subnet_id, iface.vpc_id)
+        if rt is None:
+            return [Check(kind="route", direction=direction, component=iface.subnet_id or iface.id, status="unknown",
+                          detail=f"no route table for {iface.subnet_id or iface.id} is in the snapshot (RT-2)")]
+        witness = peer.addrs[0][0]
+        hop = lookup(self.model, rt, peer.version, witness, witness)
+        where = f"{rt.id} (route table of {iface.subnet_id})"
+        base = dict(kind="route", direction=direction, component=rt.id)
+        if hop.route is None:
+            return [Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
+                          detail=f"{where} has no route to the internet")]
+        route = hop.route
+        rtext = f"route {route.destination} -> {route.target}"
+        if route.state != "active":
+            return [Check(**base, status="deny", code="BAD_STATE_ROUTE", detail=f"{where}: {rtext} is {route.state}")]
+        if route.target.startswith("igw-"):
+            if peer.version == 4 and not iface.public_ipv4:
+                return [Check(**base, status="deny", code="NO_PUBLIC_ADDRESS",
+                              detail=f"{where}: {rtext}, but {iface.id} has no public IP, so the gateway cannot "
+                                     "translate its traffic")]
+            return [Check(**base, status="allow", detail=f"{where}: {rtext}")]
+        if route.target.startswith("eigw-") and outbound:
+            return [Check(**base, status="allow", detail=f"{where}: {rtext} (egress-only, IPv6)")]
+        if route.target.startswith("nat-"):
+            if not outbound:
+                return [Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
+                              detail=f"{where}: {rtext}; replies to internet clients leave through a NAT gateway and "
+                                     "never reach them (the subnet has no internet gateway route)")]
+            return [Check(**base, status="allow", detail=f"{where}: {rtext}")] + self._nat_path(route.target, peer)
+        return [Check(**base, status="unknown" if route.target.startswith("tgw-") else "deny",
+                      code=None if route.target.startswith("tgw-") else "NO_ROUTE_TO_DESTINATION",
+                      detail=f"{where}: {rtext} does not lead to an internet gateway"
+                             + (" (transit gateway paths are not modelled yet, RT-5)"
+                                if route.target.startswith("tgw-") else ""))]
+
+    def _nat_path(self, nat_id: str, peer: End) -> list[Check]:
+        """A NAT gateway needs its own subnet to route to an internet gateway."""
+        nat = self.nat_ifaces.get(nat_id)
+        if nat is None:
+            return [Check(kind="route", direction="egress", component=nat_id, status="unknown",
+                          detail=f"{nat_id}'s interface is not in the snapshot; its path to the internet is unknown")]
+        checks = self._internet_route(nat, peer, "egress", outbound=False)
+        return [replace(c, detail=f"via {nat_id}: {c.detail}") for c in checks]
+
+
+def _num(n: int) -> str:
+    return "* (default deny)" if n == 32767 else str(n)
+
+
+def _req_ports(t: Traffic) -> tuple[int, int]:
+    if t.protocol in ("tcp", "udp"):
+        return (t.port or 0, t.port or 0)
+    if t.protocol in ("icmp", "icmpv6"):
+        return acls.icmp_ports(t.port if t.port is not None else 8, t.code if t.code is not None else 0)
+    return acls.ALL_PORTS
+
+
+def _reply(t: Traffic) -> tuple[str, tuple[int, int] | None] | None:
+    """The reply's protocol and destination ports (None: the client's ephemeral range); None: no reply to check."""
+    if t.protocol in ("tcp", "udp"):
+        return t.protocol, None
+    if t.protocol in ("icmp", "icmpv6"):
+        reply_type = acls.ICMP_REPLY_TYPES.get(t.port if t.port is not None else -1)
+        return None if reply_type is None else (t.protocol, acls.icmp_ports(reply_type, 0))
+    return t.protocol, acls.ALL_PORTS
+
+
+def _ports_text(protocol: str, ports: tuple[int, int]) -> str:
+    if protocol in ("icmp", "icmpv6"):
+        t, c = divmod(ports[0], 256)
+        return f"{protocol} type {t}" + ("" if ports[1] - ports[0] == 255 else f" code {c}")
+    if protocol not in ("tcp", "udp"):
+        return f"protocol {protocol}"
+    return f"port {ports[0]}" if ports[0] == ports[1] else f"ports {ports[0]}-{ports[1]}"

@@ -7,7 +7,8 @@ from functools import lru_cache
 from typing import Literal
 
 from reachgraph.model.records import Interface, Model, Rule
-from reachgraph.semantics.addresses import AddrRange, covers, is_public, parse_range
+from reachgraph.semantics.addresses import AddrRange, covers, parse_range, public_intervals
+from reachgraph.semantics.rects import intersect_intervals, merge_intervals
 from reachgraph.semantics.traffic import Traffic, rule_admits
 
 Status = Literal["allow", "deny", "unknown"]
@@ -20,7 +21,6 @@ class Peer:
     addr: AddrRange
     iface: Interface | None = None
     label: str = ""
-    internet: bool = False   # any public address: a CIDR rule matches if it holds one
 
 
 @dataclass(frozen=True)
@@ -84,8 +84,6 @@ class SgEvaluator:
 
     def peer_matches(self, rule: Rule, peer: Peer) -> tuple[bool | None, str]:
         """Does the rule's peer (CIDR, prefix list, group) take in this peer? None: cannot tell, with why."""
-        if peer.internet:
-            return self._internet_matches(rule)
         if rule.peer_kind in ("cidr4", "cidr6"):
             hit = covers(parse_range(rule.peer), peer.addr)
             return hit, "" if hit is not None else f"{peer.label} address is unknown; rule admits {rule.peer} only"
@@ -102,14 +100,48 @@ class SgEvaluator:
             return False, ""
         return self._group_matches(rule, peer)
 
-    def _internet_matches(self, rule: Rule) -> tuple[bool | None, str]:
-        """The internet is any public address: a block admits it if it holds one (group references never do)."""
-        if rule.peer_kind in ("cidr4", "cidr6"):
-            return is_public(parse_range(rule.peer)), ""
-        if rule.peer_kind == "prefix_list":
-            ranges = self._pl_ranges.get(rule.peer)
-            return (ranges is not None and any(is_public(r) for r in ranges)), ""
-        return False, ""
+    def public_admitted(self, direction: Literal["egress", "ingress"], iface: Interface, t: Traffic,
+                        version: int) -> tuple[list[tuple[int, int]], tuple[Rule, ...], tuple[str, ...]]:
+        """The public addresses the interface's groups admit (ingress) or allow (egress): the internet's view."""
+        spans: list[tuple[int, int]] = []
+        rules: list[Rule] = []
+        reasons: list[str] = []
+        public = list(public_intervals(version))
+        for gid in iface.group_ids:
+            if gid not in self.model.groups:
+                reasons.append(f"security group {gid} of {iface.id} is not in the snapshot")
+                continue
+            for rule in self._candidates(gid, direction, t):
+                if rule.peer_kind in ("cidr4", "cidr6"):
+                    blocks = (parse_range(rule.peer),)
+                elif rule.peer_kind == "prefix_list":
+                    blocks = self._pl_ranges.get(rule.peer, ())
+                else:
+                    continue  # SG-6: group references match private addresses only
+                hit = intersect_intervals([(b.lo, b.hi) for b in blocks if b.version == version], public)
+                if hit:
+                    spans += hit
+                    rules.append(rule)
+        if iface.uncertain:
+            reasons.insert(0, iface.uncertain)
+        return merge_intervals(spans), tuple(rules), tuple(dict.fromkeys(reasons))
+
+    def _peered_reference_ok(self, rule: Rule, member: Interface) -> tuple[bool | None, str]:
+        """SG-11: a reference to a group in another VPC works only across an active same-region peering."""
+        own = self.model.groups.get(rule.group_id)
+        if own is None or not own.vpc_id or not member.vpc_id or own.vpc_id == member.vpc_id:
+            return True, ""
+        for pcx in self.model.peerings.values():
+            if {pcx.requester_vpc, pcx.accepter_vpc} == {own.vpc_id, member.vpc_id}:
+                if pcx.status != "active":
+                    return False, f"{rule.describe()} names a group across {pcx.id}, which is {pcx.status} (SG-11)"
+                if pcx.requester_region and pcx.accepter_region and pcx.requester_region != pcx.accepter_region:
+                    return False, f"{rule.describe()} names a group across an inter-region peering (SG-11)"
+                return True, ""
+        if not self.model.peerings:
+            return None, (f"{rule.describe()} names a group in {member.vpc_id}, another VPC, and the snapshot holds no "
+                          "peering connections to confirm the reference (SG-11)")
+        return False, f"{rule.describe()} names a group in {member.vpc_id}, but no peering joins it to {own.vpc_id}"
 
     def _group_matches(self, rule: Rule, peer: Peer) -> tuple[bool | None, str]:
         gid = rule.peer
@@ -121,7 +153,9 @@ class SgEvaluator:
             if peer.iface.uncertain and not peer.iface.group_ids:
                 return None, peer.iface.uncertain
             # SG-6: the reference matches the private IPs of the group's members; the peer is one if it carries it.
-            return gid in peer.iface.group_ids, ""
+            if gid not in peer.iface.group_ids:
+                return False, ""
+            return self._peered_reference_ok(rule, peer.iface)
         if gid not in self.model.groups and rule.peer_account and rule.peer_account not in self.model.accounts:
             return None, (f"{rule.describe()} references a group in account {rule.peer_account}, which is not in "
                           "the snapshot (UNKNOWN_PEERED_SGS)")

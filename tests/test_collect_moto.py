@@ -1,0 +1,301 @@
+"""The collector against moto's mock_aws: snapshot content, API-call budget, read-only proof, faults."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+from moto.core import set_initial_no_auth_action_count
+
+from reachgraph.collect import collect
+from reachgraph.snapshot import read_snapshot
+
+from collect_helpers import (
+    ACCOUNT,
+    POLICY_PATH,
+    REGION,
+    CallLog,
+    Estate,
+    build_estate,
+    lower_bound,
+    patch_moto_serverless,
+    pin_ecs_tasks,
+    policy_actions,
+    throttler,
+    unpin_ecs_tasks,
+)
+
+ALL = ("ec2", "ecs", "elasticache", "rds", "elbv2", "lambda")
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """moto in-process, with fake credentials and no user AWS config leaking in."""
+    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    patch_moto_serverless(monkeypatch)
+    with mock_aws():
+        pin_ecs_tasks()
+        try:
+            yield
+        finally:
+            unpin_ecs_tasks()
+
+
+@pytest.fixture
+def estate(aws: Any) -> Estate:
+    """The fixture estate, built in moto."""
+    return build_estate()
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries without the exponential sleep (the retry decisions are unchanged)."""
+    from botocore.retries import standard
+
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+
+
+def _region(document: dict[str, Any]) -> dict[str, Any]:
+    return document["resources"][ACCOUNT][REGION]
+
+
+def _without_time(document: dict[str, Any]) -> dict[str, Any]:
+    """The document minus what changes between two runs: collected_at, and moto's 'now' in RDS."""
+    doc = json.loads(json.dumps(document))
+    doc["manifest"].pop("collected_at")
+    for regions in doc["resources"].values():
+        for data in regions.values():
+            for db in data.get("DBInstances", []):
+                db.pop("LatestRestorableTime", None)
+    return doc
+
+
+def test_estate_is_collected_written_and_read_back(estate: Estate, tmp_path: Path) -> None:
+    """Every resource of the estate lands under its AWS CLI key, and read_snapshot accepts the file."""
+    result = collect(regions=[REGION])
+    assert result.complete, result.errors
+    data = _region(result.document)
+    assert {v["VpcId"] for v in data["Vpcs"]} >= set(estate.vpcs)
+    assert {g["GroupName"] for g in data["SecurityGroups"]} >= set(estate.groups)
+    redis = next(g for g in data["SecurityGroups"] if g["GroupId"] == estate.groups["redis"])
+    assert redis["IpPermissions"][0]["UserIdGroupPairs"][0]["GroupId"] == estate.groups["old-api"]
+    assert any(r.get("ReferencedGroupInfo", {}).get("GroupId") == estate.groups["old-api"]
+               for r in data["SecurityGroupRules"])
+    assert data["PrefixLists"] == [{"PrefixListId": estate.ids["office"], "PrefixListName": "office",
+                                    "Cidrs": ["203.0.113.0/24", "198.51.100.0/24"]}]
+    assert [p["VpcPeeringConnectionId"] for p in data["VpcPeeringConnections"]] == [estate.ids["pcx"]]
+    assert sum(len(r["Instances"]) for r in data["Reservations"]) == 3
+    assert [s["serviceName"] for s in data["services"]] == ["api"]
+    assert len(data["tasks"]) == 3 and {t["group"] for t in data["tasks"]} == {"service:api"}
+    assert [d["family"] for d in data["taskDefinitions"]] == ["api"]
+    assert data["containerInstances"] == []  # awsvpc tasks need no host lookup
+    assert [g["ReplicationGroupId"] for g in data["ReplicationGroups"]] == ["redis"]
+    assert data["ServerlessCaches"] == []
+    assert sorted(e["Description"] for e in data["NetworkInterfaces"] if e["Description"].startswith("ElastiCache")) \
+        == ["ElastiCache redis-001", "ElastiCache redis-002"]
+    assert [lb["LoadBalancerName"] for lb in data["LoadBalancers"]] == ["api-alb"]
+    assert [listener["Port"] for listener in data["Listeners"]] == [80]
+    assert [d["DBInstanceIdentifier"] for d in data["DBInstances"]] == ["orders"]
+    assert data["Functions"] == []
+
+    path = result.write(tmp_path / "snap.json.gz")
+    raw = read_snapshot(path)
+    assert raw.errors == () and raw.unknown_keys == ()
+    assert raw.manifest["accounts"] == [ACCOUNT] and raw.manifest["regions"] == [REGION]
+    assert raw.manifest["caller_arn"].startswith("arn:aws:")
+    keys = {d.key for d in raw.documents}
+    assert {"SecurityGroups", "NetworkInterfaces", "tasks", "taskDefinitions", "ReplicationGroups",
+            "PrefixLists", "Listeners"} <= keys
+    assert all(d.account == ACCOUNT and d.region == REGION for d in raw.documents)
+
+
+def test_snapshot_holds_no_credentials(estate: Estate, tmp_path: Path) -> None:
+    """Only the caller's ARN identifies who collected: no keys, secrets or tokens anywhere."""
+    text = json.dumps(collect(regions=[REGION]).document)
+    for needle in ("testing", "AccessKeyId", "SecretAccessKey", "SessionToken", "aws_secret"):
+        assert needle not in text
+
+
+def test_api_call_budget_is_the_lower_bound(estate: Estate, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Counted through botocore before-call hooks: exactly one call per listing/batch/definition."""
+    log = CallLog().install(monkeypatch)
+    result = collect(regions=[REGION])
+    assert result.complete, result.errors
+    expected = lower_bound(estate, ALL)
+    with capsys.disabled():
+        print(f"\nAPI calls for the fixture estate: measured {len(log.calls)}, lower bound {expected}")
+    assert len(log.calls) == expected
+    assert result.document["manifest"]["api_calls"] == expected == result.stats.api_calls
+    assert result.stats.attempts == expected  # no retries happened
+    counts: dict[str, int] = {}
+    for op in log.operations():
+        counts[op] = counts.get(op, 0) + 1
+    assert counts["ecs:DescribeTaskDefinition"] == 1
+    assert counts["ec2:GetManagedPrefixListEntries"] == 1  # only the referenced list, not AWS's own
+    assert counts["ecs:DescribeServices"] == 1 and counts["ecs:DescribeTasks"] == 1
+    assert "ecs:DescribeContainerInstances" not in counts
+
+
+def test_api_call_budget_per_region_and_service_subset(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second (empty) region costs its listings only; --services limits the calls to those services."""
+    log = CallLog().install(monkeypatch)
+    result = collect(regions=[REGION, "eu-west-1"], services="ec2,elasticache")
+    assert result.complete, result.errors
+    empty = Estate(vpcs=[], groups={}, clusters={}, task_definitions=0, referenced_prefix_lists=0, load_balancers=0)
+    services = ("ec2", "elasticache")
+    expected = lower_bound(estate, services) + lower_bound(empty, services) - 1  # one GetCallerIdentity
+    assert len(log.calls) == expected == result.stats.api_calls
+    assert {op.split(":")[0] for op in log.operations()} == {"ec2", "elasticache", "sts"}
+
+
+def test_every_call_is_read_only_and_in_the_policy(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read-only proof: each operation is Describe*/List*/Get* and docs/iam-policy.json allows it."""
+    log = CallLog().install(monkeypatch)
+    collect(regions=[REGION], all_regions=False)
+    allowed = policy_actions()
+    seen = set(log.operations())
+    assert seen, "nothing recorded"
+    for op in sorted(seen):
+        assert op.split(":", 1)[1].startswith(("Describe", "List", "Get")), op
+        assert op in allowed, f"{op} is called but not in {POLICY_PATH.name}"
+
+
+def test_policy_is_minimal() -> None:
+    """Every action in the policy is one the collector can call (DescribeRegions with --all-regions)."""
+    from reachgraph.collect import awslambda, ec2, ecs, elasticache, elbv2, rds
+
+    prefix = {"ec2": "ec2", "ecs": "ecs", "elasticache": "elasticache", "rds": "rds",
+              "elbv2": "elasticloadbalancing", "lambda": "lambda"}
+    used = {f"{prefix[m.SERVICE]}:{op}" for m in (ec2, ecs, elasticache, rds, elbv2, awslambda) for op in m.OPERATIONS}
+    used |= {"ec2:DescribeRegions", "sts:GetCallerIdentity"}
+    assert policy_actions() == used
+    for action in policy_actions():
+        assert "*" not in action
+
+
+def test_all_regions_asks_describe_regions(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--all-regions lists the enabled regions once per account, and that call is in the policy."""
+    log = CallLog().install(monkeypatch)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    result = collect(all_regions=True, services="elasticache", max_workers=4)
+    assert result.complete, result.errors
+    assert log.operations().count("ec2:DescribeRegions") == 1
+    assert "ec2:DescribeRegions" in policy_actions()
+    assert len(result.stats.regions) > 10 and REGION in result.stats.regions
+
+
+def _iam_user_with(policy: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    iam = boto3.client("iam", region_name=REGION)
+    iam.create_user(UserName="reachgraph")
+    iam.put_user_policy(UserName="reachgraph", PolicyName="collect", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="reachgraph")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+
+
+def test_policy_is_sufficient_under_moto_iam_enforcement(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With moto enforcing IAM and only docs/iam-policy.json attached, nothing is denied.
+
+    Lambda is left out: moto cannot verify signatures on Lambda's REST paths with IAM enabled.
+    """
+    _iam_user_with(json.loads(POLICY_PATH.read_text()), monkeypatch)
+    result = set_initial_no_auth_action_count(0)(collect)(regions=[REGION], services="ec2,ecs,elasticache,rds,elbv2")
+    assert result.complete, [e.describe() for e in result.errors]
+    assert result.document["manifest"]["caller_arn"] == f"arn:aws:iam::{ACCOUNT}:user/reachgraph"
+
+
+def test_access_denied_on_elasticache_is_recorded_not_empty(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AccessDenied is an error in the manifest and the keys are absent: never 'no caches'."""
+    policy = json.loads(POLICY_PATH.read_text())
+    policy["Statement"] = [s for s in policy["Statement"] if not s["Action"][0].startswith("elasticache:")]
+    _iam_user_with(policy, monkeypatch)
+    result = set_initial_no_auth_action_count(0)(collect)(regions=[REGION], services="ec2,ecs,elasticache")
+    errors = result.document["manifest"]["errors"]
+    assert [(e["service"], e["operation"], e["code"]) for e in errors] == [
+        ("elasticache", "DescribeCacheClusters", "AccessDenied"),
+        ("elasticache", "DescribeReplicationGroups", "AccessDenied"),
+        ("elasticache", "DescribeServerlessCaches", "AccessDenied"),
+    ]
+    assert all(e["account"] == ACCOUNT and e["region"] == REGION for e in errors)
+    assert "elasticache:DescribeReplicationGroups" in errors[1]["message"]
+    data = _region(result.document)
+    assert not {"CacheClusters", "ReplicationGroups", "ServerlessCaches"} & set(data)
+    assert data["SecurityGroups"] and data["tasks"]  # the rest was collected
+    assert not result.complete
+
+
+def test_throttling_is_retried_and_gives_the_same_snapshot(estate: Estate, monkeypatch: pytest.MonkeyPatch,
+                                                           no_backoff: None) -> None:
+    """Throttles injected N times then success: retried (adaptive mode), same document, no error."""
+    clean = collect(regions=[REGION])
+    hook, injected = throttler({"DescribeSecurityGroups": 3, "ListTasks": 2, "DescribeReplicationGroups": 4,
+                                "DescribeDBInstances": 1, "ListFunctions": 2})
+    log = CallLog(senders=[hook]).install(monkeypatch)
+    throttled = collect(regions=[REGION])
+    assert injected == {"DescribeSecurityGroups": 3, "ListTasks": 2, "DescribeReplicationGroups": 4,
+                        "DescribeDBInstances": 1, "ListFunctions": 2}
+    assert throttled.complete, throttled.errors
+    assert _without_time(throttled.document) == _without_time(clean.document)
+    assert throttled.stats.attempts == throttled.stats.api_calls + 12
+    assert len(log.calls) == clean.stats.api_calls
+
+
+def test_retries_exhausted_is_recorded_and_collection_continues(estate: Estate, monkeypatch: pytest.MonkeyPatch,
+                                                                no_backoff: None) -> None:
+    """A call throttled on every attempt is an error naming the exhaustion; other keys are intact.
+
+    Client-config max_attempts=10 counts retries, so botocore makes 11 attempts in all.
+    """
+    hook, injected = throttler({"DescribeNetworkInterfaces": 100})
+    CallLog(senders=[hook]).install(monkeypatch)
+    result = collect(regions=[REGION], services="ec2")
+    assert injected["DescribeNetworkInterfaces"] == 11
+    [error] = result.document["manifest"]["errors"]
+    assert (error["service"], error["operation"], error["code"]) == ("ec2", "DescribeNetworkInterfaces",
+                                                                     "RequestLimitExceeded")
+    assert error["message"].startswith("retries exhausted after 10 retries")
+    data = _region(result.document)
+    assert "NetworkInterfaces" not in data and data["SecurityGroups"]
+
+
+def test_max_workers_one_gives_the_same_document(estate: Estate) -> None:
+    """Concurrency does not change the content or its order."""
+    assert _without_time(collect(regions=[REGION], max_workers=1).document) == \
+        _without_time(collect(regions=[REGION], max_workers=8).document)
+
+
+def test_progress_events(estate: Estate) -> None:
+    """One plan event, then one event per account x region x service with its counts."""
+    events: list[Any] = []
+    collect(regions=[REGION], services="ec2,ecs", progress=events.append)
+    assert [e.kind for e in events] == ["plan", "done", "done"]
+    assert events[0].total == 2 and len(events[0].units) == 2
+    done = {e.unit.service: e for e in events[1:]}
+    assert done["ecs"].resources["tasks"] == 3 and events[-1].done == 2
+    assert events[-1].api_calls >= events[1].api_calls > 0
+
+
+def test_assumed_role_collects_the_role_account(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--role-arn: sts:AssumeRole with RoleSessionName 'reachgraph'; the manifest names the assumed role."""
+    import boto3
+
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName="audit", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]
+    log = CallLog().install(monkeypatch)
+    result = collect(regions=[REGION], services="ec2", role_arns=[role["Arn"]])
+    assert result.complete
+    assert result.document["manifest"]["caller_arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/audit/reachgraph"
+    assert log.operations()[:2] == ["sts:AssumeRole", "sts:GetCallerIdentity"]
