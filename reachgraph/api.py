@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -12,7 +13,12 @@ from reachgraph.model.build import build_model
 from reachgraph.model.records import Model
 from reachgraph.query import QueryEngine
 from reachgraph.result import QueryResult
+from reachgraph.fanout import WILDCARD, FanoutRow, reachable_from, reachers_of
+from reachgraph.resolve import split_destination
 from reachgraph.snapshot import CollectionError, RawSnapshot, read_snapshot
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Snapshot:
@@ -52,14 +58,27 @@ class Snapshot:
         return QueryEngine(self.reach)
 
     def query(self, source: str, destination: str, port: int | None = None, protocol: str | None = None, *,
-              ephemeral_ports: tuple[int, int] | None = None, ip_version: int | None = None) -> QueryResult:
+              ephemeral_ports: tuple[int, int] | None = None, ip_version: int | None = None) -> Any:
         """Can SOURCE reach DESTINATION[:PORT][/PROTOCOL]? Same result object the CLI prints.
 
         ephemeral_ports: the client's reply port range for stateless ACLs (default 32768-60999, Linux/ECS);
         ip_version: 6 to evaluate IPv6 addresses (default: IPv6 only when an IPv6 address is named).
+        With '*' as SOURCE or DESTINATION, returns a pandas DataFrame of the fan-out instead.
         """
+        if source.strip() == WILDCARD:
+            return self.reachers_of(destination, port=port, protocol=protocol)
+        if split_destination(destination)[0] == WILDCARD:
+            return self.reachable_from(source)
         return self._engine.query(source, destination, port=port, protocol=protocol, ephemeral=ephemeral_ports,
                                   ip_version=ip_version)
+
+    def reachable_from(self, source: str) -> pd.DataFrame:
+        """Everything SOURCE reaches, one row per destination and port (blocked ones omitted)."""
+        return _frame(reachable_from(self._engine, source))
+
+    def reachers_of(self, destination: str, port: int | None = None, protocol: str | None = None) -> pd.DataFrame:
+        """Every workload, referenced group, CIDR and the internet that reaches DESTINATION."""
+        return _frame(reachers_of(self._engine, destination, port=port, protocol=protocol))
 
     def __repr__(self) -> str:
         m = self.model
@@ -70,3 +89,10 @@ class Snapshot:
 def load(path: str | os.PathLike[str]) -> Snapshot:
     """Load a snapshot folder of AWS CLI JSON, or a snapshot file written by `reachgraph collect`."""
     return Snapshot(read_snapshot(path))
+
+
+def _frame(rows: list[FanoutRow]) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = ["source", "source_kind", "destination", "destination_kind", "traffic", "verdict", "via"]
+    return pd.DataFrame([r.to_dict() for r in rows], columns=columns)

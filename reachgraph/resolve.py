@@ -228,6 +228,10 @@ class Resolver:
             f"known workloads: {', '.join(sorted({w.name for w in workloads if w.kind != 'ecs_task'})[:8]) or 'none'}")
         raise InputError(f"no workload, group or address matches {text!r}", hint=hint)
 
+    def resolve_workload(self, w: Workload) -> Endpoint:
+        """The endpoint of a workload already known (fan-out queries)."""
+        return self._from_workload(w, w.name)
+
     def _from_workload(self, w: Workload, text: str) -> Endpoint:
         ifaces = tuple(self.model.interfaces[e] for e in w.interface_ids if e in self.model.interfaces)
         return Endpoint(kind="workload", text=text, id=w.key, label=w.label or f"{KIND_LABELS.get(w.kind, w.kind)} "

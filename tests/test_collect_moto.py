@@ -59,10 +59,14 @@ def estate(aws: Any) -> Estate:
 
 @pytest.fixture
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retries without the exponential sleep (the retry decisions are unchanged)."""
-    from botocore.retries import standard
+    """Retries without sleeping: botocore's backoff and adaptive token-bucket waits are skipped.
+
+    The retry decisions (which errors, how many attempts) are botocore's own and unchanged.
+    """
+    from botocore.retries import bucket, standard
 
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    monkeypatch.setattr(bucket.TokenBucket, "_sleep_amount", lambda self, amount: 0)
 
 
 def _region(document: dict[str, Any]) -> dict[str, Any]:

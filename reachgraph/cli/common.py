@@ -22,7 +22,11 @@ EXIT_OK, EXIT_FINDING, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 def stdout_console() -> Console:
     """Console for results: colour only on a terminal, never wrapped when piped."""
-    return Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        # Piped or captured: never wrap tables at 80 columns; the reader is a file or a program.
+        console = Console(highlight=False, soft_wrap=True, width=1000)
+    return console
 
 
 def stderr_console() -> Console:

@@ -7,11 +7,14 @@ from typing import Annotated, Optional
 import typer
 
 from reachgraph.api import load
+from reachgraph.errors import InputError
 from reachgraph.cli.app import app
 from reachgraph.cli.common import (
     SNAPSHOT_HELP, handle_errors, parse_port_range, print_json, snapshot_path, stderr_console, stdout_console, warn,
 )
-from reachgraph.render.text import query_lines
+from reachgraph.fanout import WILDCARD, reachable_from, reachers_of
+from reachgraph.render.text import fanout_table, query_lines
+from reachgraph.resolve import split_destination
 
 EXIT_BY_VERDICT = {"reachable": 0, "partial": 1, "blocked": 1, "unknown": 1}
 
@@ -37,6 +40,9 @@ def query_command(
     """
     eph = parse_port_range(ephemeral_ports, "--ephemeral-ports") if ephemeral_ports else None
     snap = load(snapshot_path(snapshot))
+    if source.strip() == WILDCARD or split_destination(destination)[0] == WILDCARD:
+        _fanout(snap, source, destination, port, protocol, as_json)
+        return
     result = snap.query(source, destination, port=port, protocol=protocol, ephemeral_ports=eph,
                         ip_version=6 if ipv6 else None)
     err = stderr_console()
@@ -49,3 +55,21 @@ def query_command(
         for line in query_lines(result):
             console.print(line, markup=True, highlight=False)
     raise typer.Exit(EXIT_BY_VERDICT[result.verdict])
+
+
+def _fanout(snap, source: str, destination: str, port: int | None, protocol: str | None, as_json: bool) -> None:
+    """`query SRC '*'` and `query '*' DST`: a table of everything reachable, exit 0 when anything is."""
+    if source.strip() == WILDCARD and split_destination(destination)[0] == WILDCARD:
+        raise InputError("'*' on both sides is the whole flow matrix", hint="use `reachgraph flows`")
+    engine = snap._engine
+    if source.strip() == WILDCARD:
+        rows = reachers_of(engine, destination, port=port, protocol=protocol)
+        title = f"who reaches {destination}"
+    else:
+        rows = reachable_from(engine, source)
+        title = f"what {source} reaches"
+    if as_json:
+        print_json({"query": title, "rows": [r.to_dict() for r in rows]})
+    else:
+        stdout_console().print(fanout_table(rows, title))
+    raise typer.Exit(0 if rows else 1)

@@ -409,7 +409,8 @@ class _Builder:
         """group | unused | stale | missing | unknown."""
         d = self.groups[gid]
         if d.get("missing"):
-            return "unknown" if self._foreign(gid) else "missing"
+            # Carried by interfaces but not described, or in an account not collected: its rules are unknown.
+            return "unknown" if self._foreign(gid) or self.members(gid) else "missing"
         if self.members(gid) == 0:
             return "stale" if gid in referenced else "unused"
         return "group"
@@ -436,12 +437,15 @@ class _Builder:
         d = self.groups[gid]
         obj = d.get("obj")
         n = self.members(gid)
-        if status in ("missing", "unknown"):
+        if d.get("missing"):
             acct = self._foreign(gid)
-            why = (f"account {acct} not collected" if acct else "not in the snapshot (deleted?)")
-            return ((gid, "title"), (why, "warn" if status == "missing" else "note"),
-                    ("rules naming it match nothing" if status == "missing" else "answers are unknown",
-                     "warn" if status == "missing" else "note"))
+            if status == "missing":
+                return ((gid, "title"), ("not in the snapshot (deleted?)", "warn"),
+                        ("rules naming it match nothing", "warn"))
+            if n:
+                return ((gid, "title"), (f"{n} member interface{'s' * (n != 1)}", "text"),
+                        ("not described in the snapshot: its rules are unknown", "note"))
+            return ((gid, "title"), (f"account {acct} not collected", "note"), ("answers are unknown", "note"))
         lines: list[Line] = [(obj.name if obj is not None else gid, "title"), (gid, "id")]
         count = f"{n} member interface{'s' * (n != 1)}"
         if status == "stale":
@@ -552,8 +556,6 @@ def build_diagram(rg: ReachGraph, *, vpcs: Iterable[str] = (), focus: str | None
 
     # Workloads: those using a selected group (all of them in the full view).
     shown_wl = {w for w, gs in wl_groups.items() if (set(gs) & selected)}
-    if focus is not None and vpc_filter == [] and False:  # pragma: no cover - placeholder for clarity
-        pass
     shown_wl |= {w for w in forced_workloads if w in wl_groups}
     if hl is not None:
         shown_wl |= {k for k in hl.endpoints if k in wl_groups}
@@ -756,7 +758,10 @@ def _group_tooltip(b: _Builder, gid: str, status: str) -> str:
 
 
 def _missing_place(b: _Builder, gid: str) -> tuple[str | None, str | None, str | None]:
-    """Where to draw a group that is not in the snapshot: its VPC or account if a rule names them."""
+    """Where to draw a group that is not in the snapshot: its members' VPC, or what a rule naming it says."""
+    for eid in sorted(b.rg.members.get(gid, ())):
+        iface = b.g.nodes[eid]["obj"]
+        return iface.account, iface.region, iface.vpc_id
     for _, _, rule in sorted(b._rules_naming(gid), key=lambda e: e[2].describe()):
         owner = b.groups.get(rule.group_id)
         region = owner.get("region") if owner else None
@@ -771,7 +776,6 @@ def _missing_place(b: _Builder, gid: str) -> tuple[str | None, str | None, str |
 
 
 def _workload_vpc(b: _Builder, wkey: str, groups: dict[str, str]) -> str | None:
-    w = b.workloads[wkey]
     for member in [wkey] + [k.key for k in b.children(wkey)]:
         for eid in b.interfaces_of(member):
             vpc = b.g.nodes[eid]["obj"].vpc_id
@@ -780,7 +784,6 @@ def _workload_vpc(b: _Builder, wkey: str, groups: dict[str, str]) -> str | None:
     for gid in sorted(groups):
         if b.group_vpc(gid):
             return b.group_vpc(gid)
-    del w
     return None
 
 
@@ -941,7 +944,7 @@ def _endpoint_key(b: _Builder, kind: str, ident: str, hl: _Highlight) -> str | N
                                              (("internet", "title"), ("0.0.0.0/0", "id")))
         return INTERNET_KEY
     if kind == "address":
-        key = f"cidr:{ident}" if "/" in ident else f"cidr:{ident}"
+        key = f"cidr:{ident}"
         hl.endpoints.add(key)
         hl.extra_nodes[key] = _Peer(key, "cidr", "cidr", ((ident, "title"), ("query endpoint", "id")))
         return key

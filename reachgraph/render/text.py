@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from rich.markup import escape
+from rich.table import Table
+
+from reachgraph.fanout import FanoutRow
 
 from reachgraph.result import Check, QueryResult
 
@@ -64,3 +67,17 @@ def _component_lines(r: QueryResult) -> list[str]:
         lines.append(f"{(first.direction or first.kind):<8} {first.component:<21} {STATUS_WORD[first.status]}"
                      f"{code}  {escape(first.detail)}{times}")
     return lines
+
+
+def fanout_table(rows: list[FanoutRow], title: str) -> Table:
+    """A fan-out answer as a table: verdict first."""
+    table = Table(title=title, title_justify="left", show_lines=False, box=None, pad_edge=False)
+    for col in ("verdict", "source", "destination", "traffic", "via"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        style = VERDICT_STYLE[r.verdict]
+        table.add_row(f"[{style}]{r.verdict}[/{style}]", escape(r.source), escape(r.destination), r.traffic,
+                      escape(r.via))
+    if not rows:
+        table.add_row("-", "nothing", "", "", "")
+    return table

@@ -434,7 +434,7 @@ def _delete_group(st: _State, c: DeleteGroup) -> None:
     del st.groups[c.group_id]
 
 
-def find_workload(model_workloads: dict[str, Workload], model: Model, target: str) -> Workload | None:
+def find_workload(model_workloads: dict[str, Workload], target: str) -> Workload | None:
     """A workload by key, exact name, i- id, or unique case-insensitive substring (parents first)."""
     if target in model_workloads:
         return model_workloads[target]
@@ -466,7 +466,7 @@ def _move(st: _State, c: MoveWorkload) -> None:
             return
         st.interfaces[iface.id] = replace(iface, group_ids=groups)
         return
-    w = find_workload(st.workloads, st.model, c.target)
+    w = find_workload(st.workloads, c.target)
     if w is None:
         st.warn(c, f"cannot move {c.target!r}: no single workload matches ({_candidates_text(st, c.target)})")
         return
@@ -533,7 +533,7 @@ def _create_service(st: _State, c: CreateService) -> None:
 
 
 def _remove_workload(st: _State, c: RemoveWorkload) -> None:
-    w = find_workload(st.workloads, st.model, c.target)
+    w = find_workload(st.workloads, c.target)
     if w is None:
         st.warn(c, f"cannot delete {c.target!r}: no single workload matches ({_candidates_text(st, c.target)})")
         return
