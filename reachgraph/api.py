@@ -33,6 +33,29 @@ class Snapshot:
         """A new Snapshot over a changed model (what-if analysis); this one is untouched."""
         return Snapshot(self.raw, model)
 
+    def with_changes(self, changes: Any) -> Snapshot:
+        """A new Snapshot with proposed changes applied (what-if); this one is untouched.
+
+        `changes`: reachgraph.whatif change records and/or --assume strings, e.g.
+        'authorize-ingress sg-0454e74e2924a7754 tcp 6379 sg-0864e6f6aee2a5cf4', 'move api sg-...' or an
+        'aws ec2 authorize-security-group-ingress ...' command. Changes that cannot apply as written are
+        listed in the new snapshot's `warnings`.
+        """
+        from reachgraph.whatif import apply_to_model  # noqa: PLC0415 - what-if code loads only when used
+
+        return self.with_model(apply_to_model(self.model, changes)[0])
+
+    def with_plan(self, plan: Any) -> tuple[Snapshot, list[str]]:
+        """This snapshot as it would be after a Terraform plan (`terraform show -json PLANFILE` path or dict).
+
+        Returns the new Snapshot and the warnings: resources the plan changes that reachgraph does not model,
+        values unknown until apply that could not be traced, changes AWS would refuse. This one is untouched.
+        """
+        from reachgraph.whatif import apply_whatif  # noqa: PLC0415 - what-if code loads only when used
+
+        result = apply_whatif(self, plan=plan)
+        return result.snapshot, list(result.warnings)
+
     @property
     def source(self) -> str:
         """Where the snapshot was read from."""

@@ -167,6 +167,48 @@ def peering(pcx_id: str, requester_vpc: str, accepter_vpc: str, *, status: str =
                                 "Region": REGION}}
 
 
+def route_table(rtb_id: str, *, vpc_id: str = VPC, main: bool = True, subnets: Sequence[str] = (),
+                local: Sequence[str] = (VPC_CIDR,), routes: Sequence[Json] = ()) -> Json:
+    """One item of describe-route-tables `RouteTables`: local routes for the VPC's blocks plus `routes`."""
+    assocs: list[Json] = []
+    if main:
+        assocs.append({"Main": True, "RouteTableAssociationId": f"rtbassoc-{rtb_id[4:]}m", "RouteTableId": rtb_id,
+                       "AssociationState": {"State": "associated"}})
+    assocs += [{"Main": False, "RouteTableAssociationId": f"rtbassoc-{rtb_id[4:]}{n}", "RouteTableId": rtb_id,
+                "SubnetId": sid, "AssociationState": {"State": "associated"}} for n, sid in enumerate(subnets)]
+    local_routes = [{("DestinationIpv6CidrBlock" if ":" in c else "DestinationCidrBlock"): c, "GatewayId": "local",
+                     "Origin": "CreateRouteTable", "State": "active"} for c in local]
+    return {"RouteTableId": rtb_id, "VpcId": vpc_id, "OwnerId": ACCOUNT, "Associations": assocs,
+            "Routes": local_routes + list(routes), "PropagatingVgws": [], "Tags": []}
+
+
+def route(destination: str, **target: str) -> Json:
+    """One route: route("0.0.0.0/0", GatewayId="igw-..."), route("10.1.0.0/16", VpcPeeringConnectionId="pcx-...")."""
+    key = "DestinationIpv6CidrBlock" if ":" in destination else "DestinationCidrBlock"
+    return {key: destination, **target, "Origin": "CreateRoute", "State": "active"}
+
+
+def default_acl(acl_id: str, *, vpc_id: str = VPC, subnets: Sequence[str] = ()) -> Json:
+    """One item of describe-network-acls `NetworkAcls`: a VPC's default ACL (allow all, both families)."""
+    entries = []
+    for egress in (False, True):
+        entries += [
+            {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": egress, "CidrBlock": "0.0.0.0/0"},
+            {"RuleNumber": 101, "Protocol": "-1", "RuleAction": "allow", "Egress": egress, "Ipv6CidrBlock": "::/0"},
+            {"RuleNumber": 32767, "Protocol": "-1", "RuleAction": "deny", "Egress": egress, "CidrBlock": "0.0.0.0/0"},
+            {"RuleNumber": 32767, "Protocol": "-1", "RuleAction": "deny", "Egress": egress, "Ipv6CidrBlock": "::/0"}]
+    return {"NetworkAclId": acl_id, "VpcId": vpc_id, "IsDefault": True, "OwnerId": ACCOUNT, "Tags": [],
+            "Associations": [{"NetworkAclAssociationId": f"aclassoc-{acl_id[4:]}{n}", "NetworkAclId": acl_id,
+                              "SubnetId": sid} for n, sid in enumerate(subnets)],
+            "Entries": entries}
+
+
+def internet_gateway(igw_id: str, vpc_id: str = VPC) -> Json:
+    """One item of describe-internet-gateways `InternetGateways`."""
+    return {"InternetGatewayId": igw_id, "OwnerId": ACCOUNT, "Tags": [],
+            "Attachments": [{"State": "available", "VpcId": vpc_id}]}
+
+
 # -- ecs ------------------------------------------------------------------------------------------
 def _cluster_arn(cluster: str) -> str:
     return f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{cluster}"
@@ -270,11 +312,20 @@ def instance(instance_id: str, name: str, nic: Json, *, state: str = "running") 
 
 
 # -- writing --------------------------------------------------------------------------------------
-def network(*, ipv6: bool = False) -> dict[str, list[Json]]:
-    """One VPC (10.0.0.0/16) with two subnets."""
-    return {"Vpcs": [vpc(ipv6=["2600:1f18:aaaa::/56"] if ipv6 else [])],
-            "Subnets": [subnet(SUBNET_A, SUBNET_A_CIDR, az="us-east-1a"),
-                        subnet(SUBNET_B, SUBNET_B_CIDR, az="us-east-1b")]}
+IGW = "igw-0a1b2c3d4e5f60001"
+VPC_IPV6 = "2600:1f18:aaaa::/56"
+
+
+def network() -> dict[str, list[Json]]:
+    """One dual-stack VPC (10.0.0.0/16, 2600:1f18:aaaa::/56) as AWS creates it -- main route table, default
+    network ACL (allow all) -- with an internet gateway route, and two subnets."""
+    return {"Vpcs": [vpc(ipv6=[VPC_IPV6])],
+            "Subnets": [subnet(SUBNET_A, SUBNET_A_CIDR, az="us-east-1a", ipv6=["2600:1f18:aaaa:1::/64"]),
+                        subnet(SUBNET_B, SUBNET_B_CIDR, az="us-east-1b", ipv6=["2600:1f18:aaaa:2::/64"])],
+            "RouteTables": [route_table("rtb-0a1b2c3d4e5f60001", local=[VPC_CIDR, VPC_IPV6],
+                                        routes=[route("0.0.0.0/0", GatewayId=IGW), route("::/0", GatewayId=IGW)])],
+            "NetworkAcls": [default_acl("acl-0a1b2c3d4e5f60001", subnets=[SUBNET_A, SUBNET_B])],
+            "InternetGateways": [internet_gateway(IGW)]}
 
 
 def estate(**keys: Sequence[Json] | Json) -> dict[str, Any]:

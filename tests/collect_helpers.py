@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,53 @@ def unpin_ecs_tasks() -> None:
     from moto.moto_api import state_manager
 
     state_manager.unset_transition(model_name="ecs::task")
+
+
+def isolate_aws_env(monkeypatch: Any, tmp_path: Path) -> None:
+    """Fake credentials, no region, and no user AWS config or instance metadata leaking in."""
+    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+                "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@contextlib.contextmanager
+def moto_aws(monkeypatch: Any, tmp_path: Path) -> Iterator[None]:
+    """moto in-process (mock_aws) with its gaps filled and ECS tasks pinned RUNNING."""
+    from moto import mock_aws
+
+    isolate_aws_env(monkeypatch, tmp_path)
+    patch_moto_serverless(monkeypatch)
+    with mock_aws():
+        pin_ecs_tasks()
+        try:
+            yield
+        finally:
+            unpin_ecs_tasks()
+
+
+def iam_user_with(policy: dict[str, Any], monkeypatch: Any) -> str:
+    """Create a moto IAM user holding only `policy` and make its keys the process credentials."""
+    import boto3
+
+    iam = boto3.client("iam", region_name=REGION)
+    iam.create_user(UserName="reachgraph")
+    iam.put_user_policy(UserName="reachgraph", PolicyName="collect", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="reachgraph")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    return f"arn:aws:iam::{ACCOUNT}:user/reachgraph"
+
+
+def policy_without(prefix: str) -> dict[str, Any]:
+    """docs/iam-policy.json minus every statement for one service prefix (e.g. 'elasticache')."""
+    policy = json.loads(POLICY_PATH.read_text())
+    policy["Statement"] = [s for s in policy["Statement"] if not s["Action"][0].startswith(f"{prefix}:")]
+    return policy
 
 
 @dataclass
@@ -279,3 +327,174 @@ def lower_bound(estate: Estate, services: tuple[str, ...], accounts: int = 1, re
     if "lambda" in services:
         per_region += 1
     return accounts * (1 + regions * per_region)
+
+
+def load_example(folder: Path) -> dict[str, Any]:
+    """Every top-level key of every AWS CLI JSON file in one example folder, merged."""
+    merged: dict[str, Any] = {}
+    for f in sorted(folder.glob("*.json")):
+        for key, value in json.loads(f.read_text()).items():
+            if isinstance(value, list):
+                merged.setdefault(key, []).extend(value)
+            else:
+                merged[key] = value
+    return merged
+
+
+def _tags(item: dict[str, Any]) -> list[dict[str, str]]:
+    return [t for t in item.get("Tags", []) if not t["Key"].startswith("aws:")]
+
+
+def _allow_all_egress(perms: list[dict[str, Any]]) -> bool:
+    return (len(perms) == 1 and perms[0]["IpProtocol"] == "-1"
+            and [r["CidrIp"] for r in perms[0].get("IpRanges", [])] == ["0.0.0.0/0"]
+            and not perms[0].get("UserIdGroupPairs") and not perms[0].get("PrefixListIds"))
+
+
+def _mapped_permissions(perms: list[dict[str, Any]], ids: dict[str, str]) -> list[dict[str, Any]]:
+    out = []
+    for perm in perms:
+        p = {k: v for k, v in perm.items() if k in ("IpProtocol", "FromPort", "ToPort", "IpRanges", "Ipv6Ranges")}
+        p["UserIdGroupPairs"] = [{"GroupId": ids[g["GroupId"]]} for g in perm.get("UserIdGroupPairs", [])]
+        p["PrefixListIds"] = [{"PrefixListId": ids.get(x["PrefixListId"], x["PrefixListId"])}
+                              for x in perm.get("PrefixListIds", [])]
+        out.append(p)
+    return out
+
+
+def seed_incident(client: Callable[[str], Any], folder: Path, pin_tasks: Callable[[], None]) -> dict[str, str]:
+    """Recreate an incident example folder in moto through boto3; return example id -> moto id.
+
+    moto picks its own ids (EC2 offers no way to choose them), so everything that names another
+    resource is rewritten through the returned map. What moto lacks is fabricated as AWS shows it:
+    the default group's self rule, ElastiCache and load-balancer interfaces, running ECS tasks.
+    """
+    data = load_example(folder)
+    ec2, ids = client("ec2"), {}
+    for vpc in data["Vpcs"]:
+        new = ec2.create_vpc(CidrBlock=vpc["CidrBlock"], TagSpecifications=[
+            {"ResourceType": "vpc", "Tags": _tags(vpc)}])["Vpc"]["VpcId"]
+        ec2.modify_vpc_attribute(VpcId=new, EnableDnsHostnames={"Value": True})  # moto's run_task needs it
+        ids[vpc["VpcId"]] = new
+    for sub in data["Subnets"]:
+        ids[sub["SubnetId"]] = ec2.create_subnet(
+            VpcId=ids[sub["VpcId"]], CidrBlock=sub["CidrBlock"], AvailabilityZone=sub["AvailabilityZone"],
+            TagSpecifications=[{"ResourceType": "subnet", "Tags": _tags(sub)}])["Subnet"]["SubnetId"]
+    for group in data["SecurityGroups"]:
+        if group["GroupName"] == "default":
+            ids[group["GroupId"]] = ec2.describe_security_groups(Filters=[
+                {"Name": "vpc-id", "Values": [ids[group["VpcId"]]]},
+                {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
+        else:
+            ids[group["GroupId"]] = ec2.create_security_group(
+                GroupName=group["GroupName"], Description=group["Description"], VpcId=ids[group["VpcId"]],
+                TagSpecifications=[{"ResourceType": "security-group", "Tags": _tags(group)}])["GroupId"]
+    for group in data["SecurityGroups"]:
+        gid = ids[group["GroupId"]]
+        if group["IpPermissions"]:  # includes the default group's self rule moto leaves out
+            ec2.authorize_security_group_ingress(GroupId=gid,
+                                                 IpPermissions=_mapped_permissions(group["IpPermissions"], ids))
+        if not _allow_all_egress(group["IpPermissionsEgress"]):
+            ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=[
+                {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+            if group["IpPermissionsEgress"]:
+                ec2.authorize_security_group_egress(
+                    GroupId=gid, IpPermissions=_mapped_permissions(group["IpPermissionsEgress"], ids))
+    assert all(acl["IsDefault"] for acl in data.get("NetworkAcls", [])), "custom ACLs are not seeded"
+    for igw in data.get("InternetGateways", []):
+        new = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ids[igw["InternetGatewayId"]] = new
+        for att in igw.get("Attachments", []):
+            ec2.attach_internet_gateway(InternetGatewayId=new, VpcId=ids[att["VpcId"]])
+    for nat in data.get("NatGateways", []):
+        alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        ids[nat["NatGatewayId"]] = ec2.create_nat_gateway(SubnetId=ids[nat["SubnetId"]],
+                                                          AllocationId=alloc)["NatGateway"]["NatGatewayId"]
+    for table in data.get("RouteTables", []):
+        if any(a.get("Main") for a in table["Associations"]):
+            rtb = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [ids[table["VpcId"]]]},
+                                                     {"Name": "association.main", "Values": ["true"]}])
+            new = rtb["RouteTables"][0]["RouteTableId"]
+        else:
+            new = ec2.create_route_table(VpcId=ids[table["VpcId"]])["RouteTable"]["RouteTableId"]
+        ids[table["RouteTableId"]] = new
+        for assoc in table["Associations"]:
+            if assoc.get("SubnetId"):
+                ec2.associate_route_table(RouteTableId=new, SubnetId=ids[assoc["SubnetId"]])
+        for route in table["Routes"]:
+            if route.get("GatewayId") == "local":
+                continue
+            target = {k: ids[v] for k, v in route.items() if k in ("GatewayId", "NatGatewayId")}
+            ec2.create_route(RouteTableId=new, DestinationCidrBlock=route["DestinationCidrBlock"], **target)
+    enis = {e["NetworkInterfaceId"]: e for e in data.get("NetworkInterfaces", [])}
+
+    cache = client("elasticache")
+    for rg in data.get("ReplicationGroups", []):
+        members = [c for c in data.get("CacheClusters", []) if c.get("ReplicationGroupId") == rg["ReplicationGroupId"]]
+        node_enis = [e for e in enis.values()
+                     if e.get("Description", "").startswith(f"ElastiCache {rg['ReplicationGroupId']}-")]
+        subnet_group = members[0]["CacheSubnetGroupName"]
+        cache.create_cache_subnet_group(CacheSubnetGroupName=subnet_group, CacheSubnetGroupDescription=subnet_group,
+                                        SubnetIds=sorted({ids[e["SubnetId"]] for e in node_enis}))
+        cache.create_replication_group(
+            ReplicationGroupId=rg["ReplicationGroupId"], ReplicationGroupDescription=rg["Description"],
+            Engine=rg.get("Engine", "redis"), CacheNodeType=rg["CacheNodeType"], NumCacheClusters=len(members),
+            CacheSubnetGroupName=subnet_group,
+            SecurityGroupIds=sorted({ids[g["SecurityGroupId"]] for c in members for g in c["SecurityGroups"]}))
+        for e in node_enis:  # EC-1: the node interfaces AWS creates and moto does not
+            ids[e["NetworkInterfaceId"]] = ec2.create_network_interface(
+                SubnetId=ids[e["SubnetId"]], Groups=[ids[g["GroupId"]] for g in e["Groups"]],
+                PrivateIpAddress=e["PrivateIpAddress"], Description=e["Description"])["NetworkInterface"]["NetworkInterfaceId"]
+
+    elbv2 = client("elbv2")
+    for lb in data.get("LoadBalancers", []):
+        new = elbv2.create_load_balancer(
+            Name=lb["LoadBalancerName"], Subnets=[ids[z["SubnetId"]] for z in lb["AvailabilityZones"]],
+            SecurityGroups=[ids[g] for g in lb.get("SecurityGroups", [])], Scheme=lb["Scheme"],
+            Type=lb["Type"])["LoadBalancers"][0]["LoadBalancerArn"]
+        ids[lb["LoadBalancerArn"]] = new
+        tg = elbv2.create_target_group(Name=lb["LoadBalancerName"][:32], Protocol="HTTP", Port=8000, TargetType="ip",
+                                       VpcId=ids[lb["VpcId"]])["TargetGroups"][0]["TargetGroupArn"]
+        for listener in (x for x in data.get("Listeners", []) if x["LoadBalancerArn"] == lb["LoadBalancerArn"]):
+            elbv2.create_listener(LoadBalancerArn=new, Protocol="HTTP", Port=listener["Port"],
+                                  DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+        old_suffix = lb["LoadBalancerArn"].split(":loadbalancer/", 1)[1]
+        new_suffix = new.split(":loadbalancer/", 1)[1]
+        for e in enis.values():  # the ELB's interfaces, described as AWS describes them
+            if e.get("Description") == f"ELB {old_suffix}":
+                ids[e["NetworkInterfaceId"]] = ec2.create_network_interface(
+                    SubnetId=ids[e["SubnetId"]], Groups=[ids[g["GroupId"]] for g in e["Groups"]],
+                    PrivateIpAddress=e["PrivateIpAddress"],
+                    Description=f"ELB {new_suffix}")["NetworkInterface"]["NetworkInterfaceId"]
+
+    ecs = client("ecs")
+    pin_tasks()
+    definition = data.get("taskDefinition")
+    if definition:
+        containers = [{**{k: v for k, v in c.items() if k in ("name", "image", "cpu", "portMappings", "essential",
+                                                                  "environment")},
+                       "memory": int(definition.get("memory", 512))}  # moto's run_task needs container memory
+                      for c in definition["containerDefinitions"]]
+        ids[definition["taskDefinitionArn"]] = ecs.register_task_definition(
+            family=definition["family"], networkMode=definition["networkMode"], containerDefinitions=containers,
+            requiresCompatibilities=definition.get("requiresCompatibilities", []),
+            cpu=definition.get("cpu", "256"), memory=definition.get("memory", "512"),
+        )["taskDefinition"]["taskDefinitionArn"]
+    for service in data.get("services", []):
+        cluster = service["clusterArn"].rsplit("/", 1)[1]
+        ecs.create_cluster(clusterName=cluster)
+        vpc_conf = service["networkConfiguration"]["awsvpcConfiguration"]
+        net = {"awsvpcConfiguration": {"subnets": [ids[s] for s in vpc_conf["subnets"]],
+                                       "securityGroups": [ids[g] for g in vpc_conf["securityGroups"]],
+                                       "assignPublicIp": vpc_conf.get("assignPublicIp", "DISABLED")}}
+        ecs.create_service(cluster=cluster, serviceName=service["serviceName"],
+                           taskDefinition=ids[service["taskDefinition"]], desiredCount=service["desiredCount"],
+                           launchType=service.get("launchType", "FARGATE"), networkConfiguration=net)
+        for task in (t for t in data.get("tasks", []) if t["group"] == f"service:{service['serviceName']}"):
+            details = {d["name"]: d["value"] for a in task["attachments"] for d in a["details"]}
+            groups = [g["GroupId"] for g in enis[details["networkInterfaceId"]]["Groups"]]
+            ecs.run_task(cluster=cluster, taskDefinition=ids[task["taskDefinitionArn"]], count=1,
+                         launchType=task.get("launchType", "FARGATE"), group=task["group"],
+                         networkConfiguration={"awsvpcConfiguration": {
+                             "subnets": [ids[details["subnetId"]]], "securityGroups": [ids[g] for g in groups]}})
+    return ids

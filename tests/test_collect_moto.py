@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
 from reachgraph.collect import collect
@@ -20,35 +20,22 @@ from collect_helpers import (
     CallLog,
     Estate,
     build_estate,
+    iam_user_with,
     lower_bound,
-    patch_moto_serverless,
-    pin_ecs_tasks,
+    moto_aws,
     policy_actions,
+    policy_without,
     throttler,
-    unpin_ecs_tasks,
 )
 
 ALL = ("ec2", "ecs", "elasticache", "rds", "elbv2", "lambda")
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """moto in-process, with fake credentials and no user AWS config leaking in."""
-    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
-    monkeypatch.delenv("AWS_REGION", raising=False)
-    patch_moto_serverless(monkeypatch)
-    with mock_aws():
-        pin_ecs_tasks()
-        try:
-            yield
-        finally:
-            unpin_ecs_tasks()
+    with moto_aws(monkeypatch, tmp_path):
+        yield
 
 
 @pytest.fixture
@@ -199,23 +186,12 @@ def test_all_regions_asks_describe_regions(estate: Estate, monkeypatch: pytest.M
     assert len(result.stats.regions) > 10 and REGION in result.stats.regions
 
 
-def _iam_user_with(policy: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    import boto3
-
-    iam = boto3.client("iam", region_name=REGION)
-    iam.create_user(UserName="reachgraph")
-    iam.put_user_policy(UserName="reachgraph", PolicyName="collect", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName="reachgraph")["AccessKey"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
-
-
 def test_policy_is_sufficient_under_moto_iam_enforcement(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
     """With moto enforcing IAM and only docs/iam-policy.json attached, nothing is denied.
 
     Lambda is left out: moto cannot verify signatures on Lambda's REST paths with IAM enabled.
     """
-    _iam_user_with(json.loads(POLICY_PATH.read_text()), monkeypatch)
+    iam_user_with(json.loads(POLICY_PATH.read_text()), monkeypatch)
     result = set_initial_no_auth_action_count(0)(collect)(regions=[REGION], services="ec2,ecs,elasticache,rds,elbv2")
     assert result.complete, [e.describe() for e in result.errors]
     assert result.document["manifest"]["caller_arn"] == f"arn:aws:iam::{ACCOUNT}:user/reachgraph"
@@ -223,9 +199,7 @@ def test_policy_is_sufficient_under_moto_iam_enforcement(estate: Estate, monkeyp
 
 def test_access_denied_on_elasticache_is_recorded_not_empty(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
     """AccessDenied is an error in the manifest and the keys are absent: never 'no caches'."""
-    policy = json.loads(POLICY_PATH.read_text())
-    policy["Statement"] = [s for s in policy["Statement"] if not s["Action"][0].startswith("elasticache:")]
-    _iam_user_with(policy, monkeypatch)
+    iam_user_with(policy_without("elasticache"), monkeypatch)
     result = set_initial_no_auth_action_count(0)(collect)(regions=[REGION], services="ec2,ecs,elasticache")
     errors = result.document["manifest"]["errors"]
     assert [(e["service"], e["operation"], e["code"]) for e in errors] == [

@@ -449,7 +449,7 @@ class _Builder:
         lines: list[Line] = [(obj.name if obj is not None else gid, "title"), (gid, "id")]
         count = f"{n} member interface{'s' * (n != 1)}"
         if status == "stale":
-            lines.append((f"{count}: rules naming it match nothing", "warn"))
+            lines += [(f"STALE: {count}", "warn"), ("rules naming it match nothing", "warn")]
         else:
             lines.append((count, "text" if n else "note"))
         if obj is not None and not obj.egress:

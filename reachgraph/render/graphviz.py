@@ -131,9 +131,8 @@ def edge_attrs(edge: DEdge) -> dict[str, str]:
 def to_digraph(d: Diagram) -> graphviz.Digraph:
     """The diagram as a `graphviz.Digraph` (Jupyter renders it inline)."""
     g = graphviz.Digraph("reachgraph")
-    title = html_label([(d.title, "title")] + [(n, "text") for n in d.notes])
-    g.attr(rankdir=d.rankdir, newrank="true", label=title, labelloc="t", labeljust="l", fontname=FONT,
-           fontsize="16", nodesep="0.3", ranksep="0.9", pad="0.3", bgcolor="white", outputorder="edgesfirst")
+    g.attr(rankdir=d.rankdir, newrank="true", label=graph_label(d), labelloc="t", labeljust="l", fontname=FONT,
+           fontsize="12", nodesep="0.3", ranksep="0.9", pad="0.3", bgcolor="white", outputorder="edgesfirst")
     g.attr("node", fontname=FONT, fontsize="11", margin="0.18,0.08")
     g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.8")
 
@@ -157,42 +156,63 @@ def to_digraph(d: Diagram) -> graphviz.Digraph:
     fill(g, None)
     for e in d.edges:
         g.edge(e.src, e.dst, **edge_attrs(e))
-    if d.legend:
-        _legend(g, d)
     return g
 
 
-def _legend(g: graphviz.Digraph, d: Diagram) -> None:
-    """A 'Legend' box: one sample node per node style, one sample arrow per edge style or mark."""
-    with g.subgraph(name="cluster_legend") as s:
-        s.attr(label="Legend", labeljust="l", fontname=FONT, fontsize="12", style="rounded", color="#d1d5db")
-        prev = None
-        for i, item in enumerate(d.legend):
-            nid = f"legend_{i}"
-            if item.what == "node":
-                attrs = dict(NODE_STYLES[item.style])
-                attrs.update(label=html_label([(item.text, "text")]), fontsize="10")
-                s.node(nid, **attrs)
-                first = nid
-            elif item.what == "mark":
-                attrs = dict(NODE_STYLES["group"])
-                attrs.update(NODE_MARKS[item.style])
-                attrs.update(label=html_label([(item.text, "text")]), fontsize="10")
-                s.node(nid, **attrs)
-                first = nid
-            else:
-                a, b = f"{nid}_a", f"{nid}_b"
-                s.node(a, label="", shape="point", width="0.06", color=GREY)
-                s.node(b, label=html_label([(item.text, "text")]), shape="plaintext", fontsize="10")
-                attrs = dict(EDGE_STYLES[item.style])
-                attrs.pop("weight", None)
-                attrs.update(minlen="1")
-                s.edge(a, b, **attrs)
-                first = a
-            if prev is not None:
-                # Invisible edges stack the entries in one column, in order.
-                s.edge(prev, first, style="invis")
-            prev = first
+EDGE_SAMPLES: dict[str, str] = {
+    "ingress": "\u2501\u2501\u2501\u25b6", "egress": "- - - >", "stale": "- - - \u25b6", "unknown": "- - - \u25b6",
+    "inert": "\u2500\u2500\u2500\u25b6", "member": "\u2500\u2500\u2500\u2500", "declared": "\u00b7 \u00b7 \u00b7 \u00b7",
+    "query": "- - - \u2524",
+}
+LEGEND_COLUMNS = 3
+VERDICT_COLOURS = {"reachable": GREEN, "partial": AMBER_TEXT, "blocked": RED, "unknown": VIOLET}
+
+
+def _cell_swatch(attrs: dict[str, str]) -> str:
+    style = attrs.get("style", "")
+    cell_style = ' style="dashed"' if "dashed" in style else ' style="rounded"' if "rounded" in style else ""
+    border = max(1, round(float(attrs.get("penwidth", "1"))))
+    fill = attrs.get("fillcolor", "#ffffff")
+    return (f'<td width="30" height="14" fixedsize="true" bgcolor="{fill}" color="{attrs.get("color", INK)}" '
+            f'border="{border}"{cell_style}></td>')
+
+
+def _legend_cells(d: Diagram) -> list[str]:
+    cells = []
+    for item in d.legend:
+        if item.what == "edge":
+            attrs = EDGE_STYLES[item.style]
+            sample = html.escape(EDGE_SAMPLES.get(item.style, "\u2500\u2500\u25b6"), quote=False)
+            swatch = f'<td align="center"><font color="{attrs.get("color", INK)}"><b>{sample}</b></font></td>'
+        elif item.what == "mark":
+            attrs = dict(NODE_STYLES["workload" if item.style == "endpoint" else "group"])
+            attrs.update(NODE_MARKS[item.style])
+            swatch = _cell_swatch(attrs)
+        else:
+            swatch = _cell_swatch(NODE_STYLES[item.style])
+        cells.append(f'{swatch}<td align="left"><font point-size="10">{html.escape(item.text, quote=False)}</font></td>')
+    return cells
+
+
+def graph_label(d: Diagram) -> str:
+    """Title, notes and legend as one HTML table: the graph's label, top left, always in the same place."""
+    width = 2 * LEGEND_COLUMNS
+    rows = [f'<tr><td align="left" colspan="{width}"><font point-size="16"><b>{html.escape(d.title, quote=False)}'
+            "</b></font></td></tr>"]
+    for i, note in enumerate(d.notes):
+        # With --highlight the first note is the verdict line.
+        colour = VERDICT_COLOURS.get(d.verdict or "", INK) if i == 0 else INK
+        rows.append(f'<tr><td align="left" colspan="{width}"><font point-size="13" color="{colour}">'
+                    f"{html.escape(note, quote=False)}</font></td></tr>")
+    cells = _legend_cells(d)
+    if cells:
+        rows.append(f'<tr><td align="left" colspan="{width}"><font point-size="10" color="{GREY_TEXT}">'
+                    "<b>LEGEND</b></font></td></tr>")
+    for i in range(0, len(cells), LEGEND_COLUMNS):
+        chunk = cells[i:i + LEGEND_COLUMNS]
+        chunk += ['<td></td><td></td>'] * (LEGEND_COLUMNS - len(chunk))
+        rows.append("<tr>" + "".join(chunk) + "</tr>")
+    return ('<<table border="0" cellborder="0" cellspacing="3" cellpadding="2">' + "".join(rows) + "</table>>")
 
 
 def to_dot(d: Diagram) -> str:

@@ -9,7 +9,7 @@ from typing import Literal
 from reachgraph.model.records import Interface, Model, NetworkAcl
 from reachgraph.result import Check
 from reachgraph.semantics import acl as acls
-from reachgraph.semantics.addresses import text_of
+from reachgraph.semantics.addresses import public_intervals, text_of
 from reachgraph.semantics.rects import Split, addresses_fully_allowed, intersect_intervals, merge_intervals
 from reachgraph.semantics.routes import Hop, in_blocks, lookup, peer_vpc, route_table_of_subnet
 from reachgraph.semantics.traffic import Traffic
@@ -66,9 +66,9 @@ class PathEvaluator:
         s, d = src.iface, dst.iface
         if s is not None and d is not None and s.subnet_id and s.subnet_id == d.subnet_id:
             return out  # NACL-5: same subnet, no ACL; RT-1: local
-        if dst.internet and s is not None:
+        if s is not None and d is None and (dst.internet or _all_public(dst)):
             return self._to_internet(src, dst, t)
-        if src.internet and d is not None:
+        if d is not None and s is None and (src.internet or _all_public(src)):
             return self._from_internet(src, dst, t)
         reply = _reply(t)
         # request: source subnet outbound, destination subnet inbound; replies the other way (NACL-1)
@@ -275,7 +275,7 @@ class PathEvaluator:
         if route.state != "active":
             return [Check(**base, status="deny", code="BAD_STATE_ROUTE", detail=f"{where}: {rtext} is {route.state}")]
         if route.target.startswith("igw-"):
-            if peer.version == 4 and not iface.public_ipv4:
+            if outbound and peer.version == 4 and not iface.public_ipv4:
                 return [Check(**base, status="deny", code="NO_PUBLIC_ADDRESS",
                               detail=f"{where}: {rtext}, but {iface.id} has no public IP, so the gateway cannot "
                                      "translate its traffic")]
@@ -302,6 +302,12 @@ class PathEvaluator:
                           detail=f"{nat_id}'s interface is not in the snapshot; its path to the internet is unknown")]
         checks = self._internet_route(nat, peer, "egress", outbound=False)
         return [replace(c, detail=f"via {nat_id}: {c.detail}") for c in checks]
+
+
+def _all_public(end: End) -> bool:
+    """An address outside the snapshot that lives on the internet (it is reached the way the internet is)."""
+    public = public_intervals(end.version)
+    return all(any(lo <= a and b <= hi for lo, hi in public) for a, b in end.addrs)
 
 
 def _num(n: int) -> str:

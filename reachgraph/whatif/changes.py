@@ -485,9 +485,10 @@ def _move(st: _State, c: MoveWorkload) -> None:
             sid = subnets[n % len(subnets)]
             sub = st.model.subnets.get(sid)
             changes.update(subnet_id=sid, vpc_id=sub.vpc_id if sub else iface.vpc_id, az=sub.az if sub else None,
-                           private_ipv4=(), ipv6=())
+                           private_ipv4=(), ipv6=(), inferred=iface.inferred or bool(iface.ipv6))
         elif redeploy:
-            changes.update(private_ipv4=(), ipv6=())
+            # New tasks, new interfaces: same subnets, addresses unknown until they start (IPv6 if it had one).
+            changes.update(private_ipv4=(), ipv6=(), inferred=iface.inferred or bool(iface.ipv6))
         st.interfaces[eid] = replace(iface, **changes)
     notes = list(w.notes)
     if redeploy and ifaces:

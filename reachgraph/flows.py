@@ -1,0 +1,543 @@
+"""Workload-to-workload flows: the matrix an auditor wants, computed through the query engine.
+
+For each ordered pair of distinct top-level workloads (ECS tasks and member clusters are folded into their
+service or replication group), the candidate traffic is the destination's endpoint ports plus the ports named by
+the ingress rules of the destination's groups that admit the source. Every candidate is answered by
+`QueryEngine.evaluate`, so ACLs, routes and whatever else the engine learns apply here too.
+
+Cost does not grow with interfaces squared:
+
+- candidate pairs come from an index (group -> workloads, address -> workloads), not from all pairs: a pair
+  whose destination admits nothing from the source is certainly blocked (SG-1) and is never evaluated;
+- interfaces of one workload that the engine cannot tell apart (same VPC, subnet, groups, kind of interface,
+  public address or not, and the same position relative to every CIDR any rule, prefix list, ACL or route
+  names inside their subnet) form one equivalence class; the engine sees one representative per class and
+  pair counts are weighted by class sizes. `exact=True` switches this off (the tests compare both).
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from reachgraph.graph import ReachGraph
+from reachgraph.model.records import Interface, Model, Rule, Workload
+from reachgraph.query import QueryEngine
+from reachgraph.resolve import KIND_LABELS, Endpoint
+from reachgraph.result import QueryResult
+from reachgraph.semantics.addresses import AddrRange, is_public, parse_range
+from reachgraph.semantics.traffic import Traffic
+
+INTERNET = "internet"
+ENDPOINT_BASIS = "endpoint port"
+EXISTING = ("reachable", "partial", "unknown")
+
+
+def top_level_workloads(model: Model) -> dict[str, Workload]:
+    """Workloads people name: everything except children (tasks, member clusters) whose parent is present."""
+    return {k: w for k, w in model.workloads.items() if not (w.parent and w.parent in model.workloads)}
+
+
+def top_level_of(model: Model, key: str) -> str:
+    """The top-level ancestor of a workload key."""
+    seen = set()
+    while key in model.workloads and model.workloads[key].parent in model.workloads and key not in seen:
+        seen.add(key)
+        key = model.workloads[key].parent  # type: ignore[assignment]
+    return key
+
+
+@dataclass(frozen=True, order=True)
+class Candidate:
+    """One kind of traffic worth asking about for a pair: protocol, the port evaluated, and how it is named."""
+
+    protocol: str
+    ports: str                 # "6379", "8000-8100", "all", icmp "8" / "8:0" / "all"
+    port: int | None = None    # the port (icmp type) the engine evaluates
+    code: int | None = None
+
+    def traffic(self) -> Traffic:
+        """What the engine evaluates."""
+        return Traffic(self.protocol, self.port, self.code)
+
+    @property
+    def text(self) -> str:
+        """tcp/6379, tcp/8000-8100, tcp/all, icmp/8."""
+        return f"{self.protocol}/{self.ports}" if self.protocol in ("tcp", "udp", "icmp", "icmpv6") \
+            else f"proto {self.protocol}"
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One workload (or the internet) reaching, or not, another workload on one kind of traffic."""
+
+    source: str                 # workload key, or "internet"
+    source_name: str
+    source_kind: str
+    destination: str
+    destination_name: str
+    destination_kind: str
+    protocol: str
+    ports: str
+    port: int | None
+    verdict: str                # reachable, partial, blocked, unknown
+    pairs: int                  # interface pairs (all of them, class sizes included)
+    reachable_pairs: int
+    basis: tuple[str, ...]      # why this traffic was a candidate: "endpoint port", rule descriptions
+    allowed_by: tuple[str, ...] = ()   # rules that admitted the reachable pairs
+    blockers: tuple[str, ...] = ()     # "CODE component: detail"
+    unknown_reasons: tuple[str, ...] = ()
+    code: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Identity across snapshots: source, destination, protocol, ports."""
+        return (self.source, self.destination, self.protocol, self.ports)
+
+    @property
+    def traffic_text(self) -> str:
+        """tcp/6379 ..."""
+        return Candidate(self.protocol, self.ports, self.port, self.code).text
+
+    @property
+    def exists(self) -> bool:
+        """Reachable for at least some pairs (or cannot be ruled out)."""
+        return self.verdict in EXISTING
+
+    def describe(self) -> str:
+        """'hokusai-api-development -> hokusai-redis-development tcp/6379'."""
+        return f"{self.source_name} -> {self.destination_name} {self.traffic_text}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"source": self.source_name, "source_key": self.source, "source_kind": self.source_kind,
+                "destination": self.destination_name, "destination_key": self.destination,
+                "destination_kind": self.destination_kind, "protocol": self.protocol, "ports": self.ports,
+                "port": self.port, "traffic": self.traffic_text, "verdict": self.verdict, "pairs": self.pairs,
+                "reachable_pairs": self.reachable_pairs, "basis": list(self.basis),
+                "allowed_by": list(self.allowed_by), "blockers": list(self.blockers),
+                "unknown_reasons": list(self.unknown_reasons)}
+
+    def row(self) -> dict[str, Any]:
+        """Flat form for CSV and tables."""
+        return {"source": self.source_name, "source_kind": self.source_kind, "destination": self.destination_name,
+                "destination_kind": self.destination_kind, "traffic": self.traffic_text, "verdict": self.verdict,
+                "pairs": f"{self.reachable_pairs}/{self.pairs}", "via": "; ".join(self.allowed_by or self.blockers
+                                                                                  or self.unknown_reasons)}
+
+
+@dataclass
+class FlowStats:
+    """What the flow computation did (the numbers issue 8 asks for)."""
+
+    workloads: int = 0
+    ordered_pairs: int = 0             # workloads x (workloads - 1): what a naive matrix would consider
+    candidate_pairs: int = 0           # ordered pairs with at least one candidate (the rest are certainly blocked)
+    evaluations: int = 0               # engine.evaluate calls
+    interface_pairs_evaluated: int = 0  # after equivalence classes
+    interface_pairs_represented: int = 0  # what those evaluations stand for
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return dict(self.__dict__, seconds=round(self.seconds, 4))
+
+
+class InterfaceClasses:
+    """Equivalence classes of interfaces the engine cannot tell apart (see the module docstring)."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        blocks: set[str] = set()
+        for g in model.groups.values():
+            blocks.update(r.peer for r in g.ingress + g.egress if r.peer_kind in ("cidr4", "cidr6"))
+        for pl in model.prefix_lists.values():
+            blocks.update(pl.cidrs)
+        for acl in model.acls.values():
+            blocks.update(e.cidr for e in acl.entries)
+        for rt in model.route_tables.values():
+            blocks.update(r.destination for r in rt.routes if not r.destination.startswith("pl-"))
+        ranges = []
+        for b in blocks:
+            try:
+                ranges.append(parse_range(b))
+            except ValueError:
+                continue
+        self._blocks = {v: sorted((r for r in ranges if r.version == v), key=lambda r: (r.lo, r.hi)) for v in (4, 6)}
+        self._los = {v: [r.lo for r in rs] for v, rs in self._blocks.items()}
+        self._inner: dict[str, tuple[AddrRange, ...]] = {}
+        self._keys: dict[str, tuple] = {}
+
+    def _inner_blocks(self, cidr: str) -> tuple[AddrRange, ...]:
+        """Blocks strictly inside a subnet block: the only CIDRs that can tell its addresses apart."""
+        if cidr not in self._inner:
+            sub = parse_range(cidr)
+            los, blocks = self._los[sub.version], self._blocks[sub.version]
+            i, j = bisect.bisect_left(los, sub.lo), bisect.bisect_right(los, sub.hi)
+            self._inner[cidr] = tuple(b for b in blocks[i:j] if b.hi <= sub.hi and (b.lo, b.hi) != (sub.lo, sub.hi))
+        return self._inner[cidr]
+
+    def _address_signature(self, iface: Interface) -> tuple:
+        sub = self.model.subnets.get(iface.subnet_id or "")
+        cidrs = ([sub.cidr_v4] if sub and sub.cidr_v4 else []) + (list(sub.cidrs_v6) if sub else [])
+        subs = [parse_range(c) for c in cidrs]
+        sig: list[Any] = []
+        for text in iface.private_ipv4 + iface.ipv6:
+            a = parse_range(text)
+            home = next((c for c, r in zip(cidrs, subs) if a.within(r)), None)
+            if home is None:
+                sig.append(("exact", text))
+                continue
+            sig.append((home, tuple(i for i, b in enumerate(self._inner_blocks(home)) if b.lo <= a.lo <= b.hi)))
+        return tuple(sig)
+
+    def key(self, iface: Interface) -> tuple:
+        """The class of an interface."""
+        k = self._keys.get(iface.id)
+        if k is None:
+            k = (iface.vpc_id, iface.subnet_id, iface.group_ids, iface.interface_type, iface.requester_id,
+                 bool(iface.public_ipv4), iface.uncertain, iface.inferred,
+                 iface.description.startswith(("ELB ", "AWS Lambda")), bool(iface.primary_ipv4),
+                 len(iface.private_ipv4), len(iface.ipv6), self._address_signature(iface))
+            self._keys[iface.id] = k
+        return k
+
+    def reduce(self, ifaces: Iterable[Interface]) -> tuple[tuple[Interface, ...], dict[str, int]]:
+        """One representative per class (the smallest id) and the class sizes by representative id."""
+        by_key: dict[tuple, list[Interface]] = defaultdict(list)
+        for i in ifaces:
+            by_key[self.key(i)].append(i)
+        reps, weights = [], {}
+        for members in by_key.values():
+            members.sort(key=lambda i: i.id)
+            reps.append(members[0])
+            weights[members[0].id] = len(members)
+        reps.sort(key=lambda i: i.id)
+        return tuple(reps), weights
+
+
+@dataclass
+class _Side:
+    key: str
+    name: str
+    kind: str
+    endpoint: Endpoint                 # all interfaces
+    groups: frozenset[str]             # interface groups and declared groups
+    ports: tuple[int, ...] = ()
+    reduced: Endpoint | None = None
+    weights: dict[str, int] = field(default_factory=dict)
+
+
+class FlowAnalysis:
+    """Flows of one snapshot, computed once and cached; also evaluates single flows on demand (diff, audit)."""
+
+    def __init__(self, rg: ReachGraph, engine: QueryEngine, *, exact: bool = False) -> None:
+        self.rg = rg
+        self.engine = engine
+        self.model = rg.model
+        self.exact = exact
+        self.classes = InterfaceClasses(rg.model)
+        self.top = top_level_workloads(rg.model)
+        self.stats = FlowStats()
+        self._sides: dict[str, _Side] = {}
+        self._flows: list[Flow] | None = None
+        self._internet_flows: list[Flow] | None = None
+        self._by_group: dict[str, set[str]] | None = None
+        self._addr_index: tuple[dict[int, list[tuple[int, str]]], list[tuple[AddrRange, str]]] | None = None
+        self._fuzzy_src: list[str] | None = None
+        self._by_iface: dict[str, set[str]] | None = None
+
+    # -- sides ---------------------------------------------------------------------------------------
+    def side(self, key: str) -> _Side:
+        """The endpoint of a top-level workload (or the internet), with its class representatives."""
+        s = self._sides.get(key)
+        if s is not None:
+            return s
+        if key == INTERNET:
+            ep = self.engine.resolver.resolve(INTERNET)
+            s = _Side(INTERNET, INTERNET, INTERNET, ep, frozenset(), reduced=ep)
+        else:
+            w = self.model.workloads[key]
+            ifaces = tuple(self.model.interfaces[e] for e in w.interface_ids if e in self.model.interfaces)
+            ep = Endpoint(kind="workload", text=w.name, id=w.key,
+                          label=w.label or f"{KIND_LABELS.get(w.kind, w.kind)} {w.name}", interfaces=ifaces,
+                          workload=w, default_port=w.default_port, notes=w.notes)
+            groups = frozenset(w.group_ids) | {g for i in ifaces for g in i.group_ids}
+            s = _Side(key, w.name, w.kind, ep, groups, w.ports)
+            if self.exact:
+                s.reduced, s.weights = ep, {i.id: 1 for i in ifaces}
+            else:
+                reps, s.weights = self.classes.reduce(ifaces)
+                s.reduced = Endpoint(kind="workload", text=ep.text, id=ep.id, label=ep.label, interfaces=reps,
+                                     workload=w, default_port=ep.default_port, notes=ep.notes)
+        self._sides[key] = s
+        return s
+
+    # -- evaluating --------------------------------------------------------------------------------
+    def evaluate(self, src_key: str, dst_key: str, cand: Candidate,
+                 basis: tuple[str, ...] = ()) -> tuple[Flow, QueryResult]:
+        """Evaluate one flow through the engine (class representatives unless the sides share interfaces)."""
+        s, d = self.side(src_key), self.side(dst_key)
+        s_ids = {i.id for i in s.endpoint.interfaces}
+        shared = bool(s_ids & {i.id for i in d.endpoint.interfaces})
+        if shared or self.exact:
+            src_ep, dst_ep = s.endpoint, d.endpoint
+            sw: dict[str, int] = {}
+            dw: dict[str, int] = {}
+        else:
+            src_ep, dst_ep = s.reduced or s.endpoint, d.reduced or d.endpoint
+            sw, dw = s.weights, d.weights
+        result = self.engine.evaluate(src_ep, dst_ep, cand.traffic())
+        self.stats.evaluations += 1
+        total = reach = 0
+        for p in result.pairs:
+            w = sw.get(p.source, 1) * dw.get(p.destination, 1)
+            total += w
+            if p.verdict == "reachable":
+                reach += w
+        self.stats.interface_pairs_evaluated += len(result.pairs)
+        self.stats.interface_pairs_represented += total
+        allowed = tuple(sorted({a.rule for a in result.allowed_by}))
+        blockers = tuple(sorted({f"{b.code} {b.component}: {b.detail}" for b in result.blockers}))
+        flow = Flow(source=s.key, source_name=s.name, source_kind=s.kind, destination=d.key,
+                    destination_name=d.name, destination_kind=d.kind, protocol=cand.protocol, ports=cand.ports,
+                    port=cand.port, code=cand.code, verdict=result.verdict, pairs=total, reachable_pairs=reach,
+                    basis=tuple(sorted(set(basis))), allowed_by=allowed, blockers=blockers,
+                    unknown_reasons=tuple(result.unknown_reasons))
+        return flow, result
+
+    def evaluate_key(self, key: tuple[str, str, str, str], port: int | None,
+                     code: int | None = None) -> tuple[Flow, QueryResult] | None:
+        """Evaluate a flow named by its key (from another snapshot); None when a side is not in this one."""
+        src, dst, proto, ports = key
+        for k in (src, dst):
+            if k != INTERNET and k not in self.top:
+                return None
+        return self.evaluate(src, dst, Candidate(proto, ports, port, code))
+
+    # -- the matrix ----------------------------------------------------------------------------------
+    def flows(self, include_blocked: bool = False, include_internet: bool = False) -> list[Flow]:
+        """Every candidate flow between top-level workloads (and from the internet), sorted."""
+        if self._flows is None:
+            start = time.perf_counter()
+            self._flows = self._compute()
+            self.stats.seconds += time.perf_counter() - start
+        out = list(self._flows)
+        if include_internet:
+            out += self.internet_flows()
+        if not include_blocked:
+            out = [f for f in out if f.exists]
+        return sorted(out, key=_sort_key)
+
+    def internet_flows(self) -> list[Flow]:
+        """Flows from the internet to every workload whose groups admit a public address."""
+        if self._internet_flows is None:
+            start = time.perf_counter()
+            out = []
+            for dkey in sorted(self.top):
+                cands = self._sources_for(dkey, internet=True).get(INTERNET)
+                for cand, basis in sorted((cands or {}).items()):
+                    out.append(self.evaluate(INTERNET, dkey, cand, tuple(basis))[0])
+            self._internet_flows = out
+            self.stats.seconds += time.perf_counter() - start
+        return list(self._internet_flows)
+
+    def _compute(self) -> list[Flow]:
+        n = len(self.top)
+        self.stats.workloads = n
+        self.stats.ordered_pairs = n * (n - 1)
+        out: list[Flow] = []
+        for dkey in sorted(self.top):
+            per_source = self._sources_for(dkey, internet=False)
+            for skey in sorted(per_source):
+                if skey == dkey or skey == INTERNET:
+                    continue
+                self.stats.candidate_pairs += 1
+                for cand, basis in sorted(per_source[skey].items()):
+                    out.append(self.evaluate(skey, dkey, cand, tuple(basis))[0])
+        return out
+
+    def candidates(self, src_key: str, dst_key: str) -> dict[Candidate, set[str]]:
+        """The candidate traffic for one ordered pair."""
+        return self._sources_for(dst_key, internet=src_key == INTERNET).get(src_key, {})
+
+    def _sources_for(self, dkey: str, internet: bool) -> dict[str, dict[Candidate, set[str]]]:
+        """Sources whose traffic some ingress rule of the destination might admit, with candidate traffic."""
+        d = self.side(dkey)
+        out: dict[str, dict[Candidate, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for gid in sorted(d.groups):
+            grp = self.model.groups.get(gid)
+            for rule in grp.ingress if grp else ():
+                sources = ([INTERNET] if self._admits_internet(rule) else []) if internet \
+                    else self._matching_sources(rule)
+                if not sources:
+                    continue
+                cands = rule_candidates(rule, d.ports)
+                for skey in sources:
+                    entry = out[skey]
+                    if not cands:
+                        entry.setdefault(_ANY, set()).add(rule.describe())
+                    for c in cands:
+                        entry[c].add(rule.describe())
+        if not internet:
+            # Cannot be ruled out: destinations with unknown groups or interfaces, sources with unknown groups,
+            # and sources sharing an interface with the destination (nothing filters that).
+            every = sorted(self.top) if self._fuzzy(d) else self._fuzzy_sources()
+            shared = {k for i in d.endpoint.interfaces for k in self._iface_index().get(i.id, ())}
+            for skey in sorted(set(every) | shared):
+                out[skey]  # noqa: B018 - create the entry
+        result: dict[str, dict[Candidate, set[str]]] = {}
+        for skey, entry in out.items():
+            all_traffic = entry.pop(_ANY, set())
+            for p in d.ports:
+                entry[Candidate("tcp", str(p), p)].update({ENDPOINT_BASIS} | all_traffic)
+            # Range rules whose range holds an endpoint port: the endpoint candidate covers them.
+            for c in [c for c in entry if c.protocol == "tcp" and ("-" in c.ports or c.ports == "all")]:
+                lo, hi = _range_of(c)
+                inside = [p for p in d.ports if lo <= p <= hi]
+                if inside:
+                    for p in inside:
+                        entry[Candidate("tcp", str(p), p)].update(entry[c])
+                    del entry[c]
+            if entry:
+                result[skey] = dict(entry)
+        return result
+
+    def _fuzzy(self, d: _Side) -> bool:
+        """The engine may answer unknown for any source: missing groups, uncertain or no interfaces."""
+        if not d.endpoint.interfaces:
+            return False  # no interfaces: nothing to evaluate against; the workload's notes say why
+        return any(i.uncertain or any(g not in self.model.groups for g in i.group_ids)
+                   for i in d.endpoint.interfaces)
+
+    def _fuzzy_sources(self) -> list[str]:
+        if self._fuzzy_src is None:
+            self._fuzzy_src = sorted(k for k in self.top if any(
+                i.uncertain and not i.group_ids for i in self.side(k).endpoint.interfaces))
+        return self._fuzzy_src
+
+    # -- indices -------------------------------------------------------------------------------------
+    def _iface_index(self) -> dict[str, set[str]]:
+        if self._by_iface is None:
+            idx: dict[str, set[str]] = defaultdict(set)
+            for k in self.top:
+                for i in self.side(k).endpoint.interfaces:
+                    idx[i.id].add(k)
+            self._by_iface = idx
+        return self._by_iface
+
+    def _group_index(self) -> dict[str, set[str]]:
+        if self._by_group is None:
+            idx: dict[str, set[str]] = defaultdict(set)
+            for k in self.top:
+                for g in self.side(k).groups:
+                    idx[g].add(k)
+            self._by_group = idx
+        return self._by_group
+
+    def _address_index(self) -> tuple[dict[int, list[tuple[int, str]]], list[tuple[AddrRange, str]]]:
+        if self._addr_index is None:
+            points: dict[int, list[tuple[int, str]]] = {4: [], 6: []}
+            ranges: list[tuple[AddrRange, str]] = []
+            for k in sorted(self.top):
+                for i in self.side(k).endpoint.interfaces:
+                    for a in i.private_ipv4 + i.ipv6:
+                        r = parse_range(a)
+                        points[r.version].append((r.lo, k))
+                    if not i.primary_ipv4:
+                        sub = self.model.subnets.get(i.subnet_id or "")
+                        vpc = self.model.vpcs.get(i.vpc_id or "")
+                        block = (sub.cidr_v4 if sub and sub.cidr_v4 else
+                                 vpc.cidrs_v4[0] if vpc and vpc.cidrs_v4 else "0.0.0.0/0")
+                        ranges.append((parse_range(block, exact=False), k))
+            for v in points:
+                points[v].sort()
+            self._addr_index = (points, ranges)
+        return self._addr_index
+
+    def _sources_in(self, block: AddrRange) -> set[str]:
+        points, ranges = self._address_index()
+        pts = points[block.version]
+        i = bisect.bisect_left(pts, (block.lo, ""))
+        out = set()
+        while i < len(pts) and pts[i][0] <= block.hi:
+            out.add(pts[i][1])
+            i += 1
+        out.update(k for r, k in ranges if r.overlaps(block))
+        return out
+
+    def _matching_sources(self, rule: Rule) -> set[str]:
+        """Top-level workloads the rule's peer might take in (a superset: the engine decides)."""
+        if rule.peer_kind == "group":
+            return set(self._group_index().get(rule.peer, ()))
+        if rule.peer_kind in ("cidr4", "cidr6"):
+            return self._sources_in(parse_range(rule.peer))
+        pl = self.model.prefix_lists.get(rule.peer)
+        out: set[str] = set()
+        for c in pl.cidrs if pl else ():
+            out |= self._sources_in(parse_range(c))
+        return out
+
+    def _admits_internet(self, rule: Rule) -> bool:
+        if rule.peer_kind in ("cidr4", "cidr6"):
+            return is_public(parse_range(rule.peer))
+        if rule.peer_kind == "prefix_list":
+            pl = self.model.prefix_lists.get(rule.peer)
+            return bool(pl) and any(is_public(parse_range(c)) for c in pl.cidrs)  # type: ignore[union-attr]
+        return False
+
+
+_ANY = Candidate("*", "*")
+
+
+def _range_of(c: Candidate) -> tuple[int, int]:
+    if c.ports == "all":
+        return 0, 65535
+    lo, _, hi = c.ports.partition("-")
+    return int(lo), int(hi or lo)
+
+
+def rule_candidates(rule: Rule, endpoint_ports: tuple[int, ...]) -> list[Candidate]:
+    """The traffic a rule names: one port, a range (evaluated at its first port), all, or an ICMP type."""
+    p = rule.protocol
+    if p in ("tcp", "udp"):
+        lo = 0 if rule.from_port is None else rule.from_port
+        hi = 65535 if rule.to_port is None else rule.to_port
+        if lo == hi:
+            return [Candidate(p, str(lo), lo)]
+        return [Candidate(p, "all" if (lo, hi) == (0, 65535) else f"{lo}-{hi}", lo)]
+    if p == "-1":
+        # All traffic: the endpoint ports are the interesting ones; without any, one tcp flow stands for it.
+        return [] if endpoint_ports else [Candidate("tcp", "all", 0)]
+    if p in ("icmp", "icmpv6"):
+        t = -1 if rule.from_port is None else rule.from_port
+        c = -1 if rule.to_port is None else rule.to_port
+        if t == -1:
+            return [Candidate(p, "all", 8 if p == "icmp" else 128, 0)]
+        return [Candidate(p, str(t) if c == -1 else f"{t}:{c}", t, 0 if c == -1 else c)]
+    return [Candidate(p, "all")]
+
+
+def _sort_key(f: Flow) -> tuple:
+    return (f.source != INTERNET, f.source_name, f.destination_name, f.protocol, f.port if f.port is not None else -1,
+            f.ports)
+
+
+def flow_graph(flows: Iterable[Flow], verdicts: tuple[str, ...] = ("reachable", "partial")) -> Any:
+    """A NetworkX DiGraph: one node per workload (and the internet), one edge per pair with its flows."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    for f in flows:
+        if f.verdict not in verdicts:
+            continue
+        g.add_node(f.source, name=f.source_name, kind=f.source_kind)
+        g.add_node(f.destination, name=f.destination_name, kind=f.destination_kind)
+        if g.has_edge(f.source, f.destination):
+            g.edges[f.source, f.destination]["flows"].append(f)
+        else:
+            g.add_edge(f.source, f.destination, flows=[f])
+    return g
