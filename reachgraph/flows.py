@@ -371,7 +371,7 @@ class FlowAnalysis:
         for gid in sorted(d.groups):
             grp = self.model.groups.get(gid)
             for rule in grp.ingress if grp else ():
-                sources = ([INTERNET] if self._admits_internet(rule) else []) if internet \
+                sources = ([INTERNET] if self.admits_internet(rule) else []) if internet \
                     else self._matching_sources(rule)
                 if not sources:
                     continue
@@ -481,7 +481,7 @@ class FlowAnalysis:
             out |= self._sources_in(parse_range(c))
         return out
 
-    def _admits_internet(self, rule: Rule) -> bool:
+    def admits_internet(self, rule: Rule) -> bool:
         if rule.peer_kind in ("cidr4", "cidr6"):
             return is_public(parse_range(rule.peer))
         if rule.peer_kind == "prefix_list":

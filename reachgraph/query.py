@@ -15,6 +15,7 @@ from reachgraph.resolve import Endpoint, PortSpec, Resolver, Unresolved, split_d
 from reachgraph.result import Allowance, Blocker, Check, EndpointSummary, PairResult, QueryResult
 from reachgraph.semantics.acl import LINUX_EPHEMERAL, WIDE_EPHEMERAL
 from reachgraph.semantics.addresses import AddrRange, any_of, parse_range, public_intervals
+from reachgraph.semantics.classes import AddressClasses
 from reachgraph.semantics.path import End, PathEvaluator
 from reachgraph.semantics.sg import Factor, Peer, SgEvaluator
 from reachgraph.semantics.traffic import Traffic
@@ -27,9 +28,11 @@ _UNFILTERED_V4 = {"169.254.169.253": "Amazon DNS", "169.254.169.254": "instance 
 @dataclass(frozen=True)
 class _Side:
     iface: Interface | None
-    addr: AddrRange
+    addr: AddrRange      # the address evaluated: the IP, or the whole subnet when all its addresses are alike
     label: str
     end: End | None      # None: the interface has no address of the queried family
+    shown: str = ""      # the address shown in pair results
+    key: tuple = ()      # equivalence class: sides with equal keys get equal answers
 
 
 def _version_of(src: Endpoint, dst: Endpoint) -> int:
@@ -49,6 +52,8 @@ class QueryEngine:
         self.resolver = Resolver(rg)
         self.sg = SgEvaluator(rg.model, rg.members)
         self.path = PathEvaluator(rg.model)
+        self.classes = AddressClasses(rg.model)
+        self._pair_cache: dict[tuple, tuple[Check, ...]] = {}
 
     # -- entry points ------------------------------------------------------------------------------
     def query(self, source: str, destination: str, port: int | None = None, protocol: str | None = None,
@@ -106,24 +111,31 @@ class QueryEngine:
     # -- sides and pairs ---------------------------------------------------------------------------
     def _sides(self, ep: Endpoint, version: int, ephemeral: tuple[int, int] | None) -> list[_Side]:
         if ep.kind == "internet":
+            eph = ephemeral or LINUX_EPHEMERAL
             return [_Side(None, any_of(version), "the internet",
-                          End(None, version, public_intervals(version), "some", internet=True,
-                              ephemeral=ephemeral or LINUX_EPHEMERAL))]
+                          End(None, version, public_intervals(version), "some", internet=True, ephemeral=eph),
+                          shown="internet", key=("internet", version, eph))]
         if ep.kind == "address":
             assert ep.address is not None
-            a = ep.address
-            return [_Side(None, a, ep.label, End(None, a.version, ((a.lo, a.hi),), "all",
-                                                 ephemeral=ephemeral or LINUX_EPHEMERAL))]
+            a, eph = ep.address, ephemeral or LINUX_EPHEMERAL
+            return [_Side(None, a, ep.label, End(None, a.version, ((a.lo, a.hi),), "all", ephemeral=eph),
+                          shown=a.text, key=("address", a.version, a.lo, a.hi, eph))]
         out = []
         for i in ep.interfaces:
             addr = self._address_of(i, version)
             eph = ephemeral or self._ephemeral_of(i)
             if addr is None:
-                out.append(_Side(i, any_of(version), f"{i.id} (no IPv{version} address)", None))
+                out.append(_Side(i, any_of(version), f"{i.id} (no IPv{version} address)", None, shown="none"))
                 continue
+            shown = addr.text if addr.exact else "unknown"
+            uniform = self.classes.subnet_range(i.subnet_id, version)
+            if uniform is not None and (not addr.exact or addr.within(uniform)):
+                addr = uniform  # every address of the subnet is alike: evaluate the subnet once
             mode = "all" if addr.exact else "one"
-            out.append(_Side(i, addr, f"{i.id} ({addr.text if addr.exact else 'address unknown'})",
-                             End(i, version, ((addr.lo, addr.hi),), mode, ephemeral=eph)))
+            end = End(i, version, ((addr.lo, addr.hi),), mode, ephemeral=eph)
+            key = (i.group_ids or (i.id,), i.subnet_id, i.vpc_id, addr.lo, addr.hi, mode, eph, bool(i.public_ipv4),
+                   bool(i.ipv6), i.uncertain)
+            out.append(_Side(i, addr, f"{i.id} ({shown})", end, shown=shown, key=key))
         return out
 
     def _ephemeral_of(self, iface: Interface) -> tuple[int, int]:
@@ -164,19 +176,31 @@ class QueryEngine:
                                 code="NO_ADDRESS_IN_FAMILY", detail=f"{missing.label}: it cannot send or receive "
                                                                     "this address family"))
         else:
-            s_end, d_end = s.end, d.end
-            if s.iface is not None:
-                check, d_end = self._egress(s, d, d_end, src, dst, t)
-                checks.append(check)
-            if d.iface is not None:
-                check, s_end = self._ingress(s, d, s_end, src, dst, t)
-                checks.append(check)
-            checks += self.path.checks(s_end, d_end, t)
+            key = (s.key, d.key, t, src.kind, dst.kind, src.workload.group_ids if src.workload else (),
+                   dst.workload.group_ids if dst.workload else ())
+            cached = self._pair_cache.get(key)
+            if cached is None:
+                cached = self._pair_cache[key] = tuple(self._class_checks(s, d, src, dst, t))
+            checks.extend(cached)
         statuses = {c.status for c in checks}
         verdict = "blocked" if "deny" in statuses else "unknown" if "unknown" in statuses else "reachable"
-        return PairResult(source=s.iface.id if s.iface else src.id, source_address=s.addr.text or str(s.addr),
-                          destination=d.iface.id if d.iface else dst.id,
-                          destination_address=d.addr.text or str(d.addr), verdict=verdict, checks=tuple(checks))
+        return PairResult(source=s.iface.id if s.iface else src.id, source_address=s.shown,
+                          destination=d.iface.id if d.iface else dst.id, destination_address=d.shown,
+                          verdict=verdict, checks=tuple(checks))
+
+    def _class_checks(self, s: _Side, d: _Side, src: Endpoint, dst: Endpoint, t: Traffic) -> list[Check]:
+        """Every check for one pair; equal for all pairs of the same two equivalence classes."""
+        assert s.end is not None and d.end is not None
+        checks: list[Check] = []
+        s_end, d_end = s.end, d.end
+        if s.iface is not None:
+            check, d_end = self._egress(s, d, d_end, src, dst, t)
+            checks.append(check)
+        if d.iface is not None:
+            check, s_end = self._ingress(s, d, s_end, src, dst, t)
+            checks.append(check)
+        checks += self.path.checks(s_end, d_end, t)
+        return checks
 
     def _egress(self, s: _Side, d: _Side, d_end: End, src: Endpoint, dst: Endpoint,
                 t: Traffic) -> tuple[Check, End]:

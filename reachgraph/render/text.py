@@ -50,22 +50,41 @@ def query_lines(r: QueryResult) -> list[str]:
     return out
 
 
+_DIRECTION_ORDER = {"egress": 0, "ingress": 1, "egress-reply": 2, "ingress-reply": 3}
+_KIND_ORDER = {"same_interface": 0, "address": 1, "security_group": 2, "network_acl": 3, "route": 4}
+_STATUS_ORDER = {"deny": 0, "unknown": 1, "allow": 2}
+
+
 def _component_lines(r: QueryResult) -> list[str]:
-    """One line per distinct (component, direction, status) across all pairs."""
+    """One line per distinct (component, direction, status) across all pairs, in the order a packet meets them."""
     seen: dict[tuple, list[Check]] = defaultdict(list)
     for p in r.pairs:
         for ch in p.checks:
-            seen[(ch.kind, ch.direction or "", ch.component, ch.status, ch.code or "", ch.detail
-                  if ch.status != "allow" else "")].append(ch)
+            seen[(ch.kind, ch.direction or "", ch.component, ch.status, ch.code or "",
+                  ch.detail if ch.status != "allow" else "")].append(ch)
+    total = r.counts.get("pairs", 0)
     lines = []
-    order = {"egress": 0, "ingress": 1}
-    for key in sorted(seen, key=lambda k: (order.get(k[1], 2), k[1], k[2], k[3])):
+
+    def order(k: tuple) -> tuple:
+        egress_side = k[1] == "egress" and k[0] == "security_group"
+        return (_DIRECTION_ORDER.get(k[1], 4), 0 if egress_side else _KIND_ORDER.get(k[0], 5) * (
+            -1 if k[1] == "ingress" else 1), k[2], _STATUS_ORDER[k[3]])
+
+    for key in sorted(seen, key=order):
         checks = seen[key]
         first = checks[0]
-        code = f"  [red]{first.code}[/red]" if first.code else ""
-        times = f" [dim]({len(checks)} pairs)[/dim]" if len(checks) > 1 else ""
-        lines.append(f"{(first.direction or first.kind):<8} {first.component:<21} {STATUS_WORD[first.status]}"
-                     f"{code}  {escape(first.detail)}{times}")
+        pairs = len({id(c) for c in checks})
+        scope = f" [dim]({pairs} of {total} pairs)[/dim]" if total > 1 and pairs < total else ""
+        detail = first.detail
+        if first.status == "allow" and detail.startswith(first.component + " "):
+            detail = detail[len(first.component) + 1:]
+        head = f"{(first.direction or first.kind):<13} {first.component:<22} {STATUS_WORD[first.status]}"
+        if first.status == "allow":
+            lines.append(f"{head}  {escape(detail)}{scope}")
+        else:
+            code = f"  [red]{first.code}[/red]" if first.code else ""
+            lines.append(f"{head}{code}{scope}")
+            lines.append(f"{'':<13} {escape(detail)}")
     return lines
 
 

@@ -87,3 +87,14 @@ def public_intervals(version: int) -> tuple[tuple[int, int], ...]:
 def text_of(version: int, value: int) -> str:
     """An address integer as text."""
     return str(ipaddress.ip_address(value)) if version == 4 else str(ipaddress.IPv6Address(value))
+
+
+def span_text(version: int, lo: int, hi: int) -> str:
+    """An interval as an address, a CIDR when it is one, else lo-hi."""
+    if lo == hi:
+        return text_of(version, lo)
+    size = hi - lo + 1
+    if size & (size - 1) == 0 and lo % size == 0:
+        bits = (32 if version == 4 else 128) - size.bit_length() + 1
+        return f"{text_of(version, lo)}/{bits}"
+    return f"{text_of(version, lo)}-{text_of(version, hi)}"

@@ -9,7 +9,7 @@ from typing import Literal
 from reachgraph.model.records import Interface, Model, NetworkAcl
 from reachgraph.result import Check
 from reachgraph.semantics import acl as acls
-from reachgraph.semantics.addresses import public_intervals, text_of
+from reachgraph.semantics.addresses import public_intervals, span_text
 from reachgraph.semantics.rects import Split, addresses_fully_allowed, intersect_intervals, merge_intervals
 from reachgraph.semantics.routes import Hop, in_blocks, lookup, peer_vpc, route_table_of_subnet
 from reachgraph.semantics.traffic import Traffic
@@ -36,8 +36,7 @@ class End:
         """Addresses for messages."""
         if self.internet:
             return "the internet"
-        parts = [text_of(self.version, lo) if lo == hi else f"{text_of(self.version, lo)}-{text_of(self.version, hi)}"
-                 for lo, hi in self.addrs[:3]]
+        parts = [span_text(self.version, lo, hi) for lo, hi in self.addrs[:3]]
         return ", ".join(parts) + (" ..." if len(self.addrs) > 3 else "")
 
 

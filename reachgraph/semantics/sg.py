@@ -86,7 +86,8 @@ class SgEvaluator:
         """Does the rule's peer (CIDR, prefix list, group) take in this peer? None: cannot tell, with why."""
         if rule.peer_kind in ("cidr4", "cidr6"):
             hit = covers(parse_range(rule.peer), peer.addr)
-            return hit, "" if hit is not None else f"{peer.label} address is unknown; rule admits {rule.peer} only"
+            return hit, "" if hit is not None else f"the peer's address is unknown; {rule.describe()} covers only part of " \
+                                                   "where it may be"
         if rule.peer_kind == "prefix_list":
             ranges = self._pl_ranges.get(rule.peer)
             if ranges is None:
@@ -96,7 +97,7 @@ class SgEvaluator:
             if True in results:
                 return True, ""
             if None in results:
-                return None, f"{peer.label} address is unknown; prefix list {rule.peer} may not cover it"
+                return None, f"the peer's address is unknown; prefix list {rule.peer} may not cover it"
             return False, ""
         return self._group_matches(rule, peer)
 
