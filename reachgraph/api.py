@@ -103,10 +103,62 @@ class Snapshot:
         """Every workload, referenced group, CIDR and the internet that reaches DESTINATION."""
         return _frame(reachers_of(self._engine, destination, port=port, protocol=protocol))
 
+    # -- flows, paths, audit, diff, intents (reachgraph.flows / paths / audit / diff / intents) ------------
+    @cached_property
+    def flow_analysis(self) -> Any:
+        """The workload flow matrix, computed once (a reachgraph.flows.FlowAnalysis)."""
+        from reachgraph.flows import FlowAnalysis  # noqa: PLC0415
+
+        return FlowAnalysis(self.reach, self._engine)
+
+    def flows(self, include_blocked: bool = False, include_internet: bool = False) -> list:
+        """Every workload-to-workload flow with its ports: reachgraph.flows.Flow records, sorted."""
+        return self.flow_analysis.flows(include_blocked=include_blocked, include_internet=include_internet)
+
+    def paths(self, source: str, destination: str, max_hops: int = 4, include_unknown: bool = False) -> Any:
+        """Multi-hop paths through workloads, e.g. internet -> alb -> api -> redis (reachgraph.paths.PathsResult)."""
+        from reachgraph.paths import find_paths  # noqa: PLC0415
+
+        return find_paths(self.flow_analysis, source, destination, max_hops=max_hops,
+                          include_unknown=include_unknown)
+
+    def audit(self) -> list:
+        """Findings, most severe first: reachgraph.audit.Finding records."""
+        from reachgraph.audit import Auditor  # noqa: PLC0415
+
+        return Auditor(self.reach, self._engine, self.flow_analysis, self.raw).run()
+
+    def diff(self, other: Snapshot) -> Any:
+        """What changed from this snapshot (old) to `other` (new): a reachgraph.diff.DiffResult."""
+        from reachgraph.diff import diff_analyses  # noqa: PLC0415
+
+        return diff_analyses(self.flow_analysis, other.flow_analysis, self.source, other.source)
+
+    def check(self, intents: Any) -> Any:
+        """Check intents (a YAML path or reachgraph.intents.Intent records): a reachgraph.intents.CheckReport."""
+        from reachgraph.intents import check_intents  # noqa: PLC0415
+
+        return check_intents(self, intents)
+
     def __repr__(self) -> str:
         m = self.model
         return (f"<reachgraph.Snapshot {self.source!r}: {len(m.groups)} security groups, {len(m.interfaces)} "
                 f"interfaces, {len(m.workloads)} workloads>")
+
+    def diagram(self, *, vpcs: Any = (), focus: str | None = None, depth: int = 1, highlight: Any = None,
+                rankdir: str = "LR") -> Any:
+        """Every security-group dependency as a `graphviz.Digraph` (Jupyter renders it inline).
+
+        vpcs: only these VPCs; focus/depth: the neighbourhood of a workload, group or address;
+        highlight: "SRC -> DST:PORT" (or a QueryResult) to colour what admits and what blocks it.
+        `.source` is the DOT text; `.pipe(format="svg")` renders with Graphviz's `dot`.
+        """
+        from reachgraph.render.diagram_model import build_diagram, parse_highlight  # noqa: PLC0415
+        from reachgraph.render.graphviz import to_digraph  # noqa: PLC0415 - graphviz loads only when drawing
+
+        result = self.query(*parse_highlight(highlight)) if isinstance(highlight, str) else highlight
+        return to_digraph(build_diagram(self.reach, vpcs=vpcs, focus=focus, depth=depth, highlight=result,
+                                        rankdir=rankdir))
 
 
 def load(path: str | os.PathLike[str]) -> Snapshot:

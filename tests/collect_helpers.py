@@ -188,6 +188,22 @@ def throttler(faults: dict[str, int]) -> tuple[Callable[..., Any], dict[str, int
     return hook, injected
 
 
+def denier(operation: str, body_contains: str) -> Callable[..., Any]:
+    """A before-send hook answering `operation` with AccessDenied when the request body contains a string."""
+    from urllib.parse import quote
+
+    needle = quote(body_contains, safe="")
+
+    def hook(request: Any, event_name: str = "", **_: Any) -> AWSResponse | None:
+        body = request.body or b""
+        body = body.decode() if isinstance(body, bytes) else str(body)
+        if not event_name.endswith(f".{operation}") or needle not in body:
+            return None
+        return error_response(request, "query", "AccessDenied", f"not authorized to perform: sts:{operation}", 403)
+
+    return hook
+
+
 @dataclass
 class Estate:
     """What the fixture estate holds, enough to compute the API-call lower bound."""

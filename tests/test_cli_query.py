@@ -37,7 +37,9 @@ def test_before_is_blocked_with_the_exact_fix():
     assert FIX in lines
     blocker_lines = [line for line in lines if "ENI_SG_RULES_MISMATCH" in line]
     assert blocker_lines and all(line.startswith("ingress") and REDIS_SG in line for line in blocker_lines)
-    assert OLD_SG in blocker_lines[0] and "0 member interfaces" in blocker_lines[0]
+    # The explanation names the only group Redis admits, and that it has no members (layout is free).
+    assert f"{OLD_SG} (hokusai-ecs-tasks, 0 member interfaces)" in proc.stdout
+    assert proc.stdout.index("BLOCKED") < proc.stdout.index("fix:") < proc.stdout.index(FIX)
     assert "Traceback" not in proc.stderr
 
 
@@ -59,7 +61,7 @@ def test_after_is_reachable_and_names_the_rule():
     assert "fix:" not in proc.stdout
     doc, _, code = query_json("api", "redis:6379", "--snapshot", str(AFTER))
     assert code == 0 and doc["verdict"] == "reachable" and doc["blockers"] == [] and doc["fixes"] == []
-    ingress = [a for a in doc["allowed_by"] if a["direction"] == "ingress"]
+    ingress = [a for a in doc["allowed_by"] if a["direction"] == "ingress" and a["component"].startswith("sg-")]
     assert [(a["component"], a["rule_id"]) for a in ingress] == [(REDIS_SG, "sgr-0e240228a0c81c095")]
 
 

@@ -20,6 +20,7 @@ from collect_helpers import (
     CallLog,
     Estate,
     build_estate,
+    denier,
     iam_user_with,
     lower_bound,
     moto_aws,
@@ -277,3 +278,43 @@ def test_assumed_role_collects_the_role_account(aws: Any, monkeypatch: pytest.Mo
     assert result.complete
     assert result.document["manifest"]["caller_arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/audit/reachgraph"
     assert log.operations()[:2] == ["sts:AssumeRole", "sts:GetCallerIdentity"]
+
+
+def _role(account: str, name: str = "reachgraph-readonly") -> str:
+    return f"arn:aws:iam::{account}:role/{name}"
+
+
+def test_roles_in_two_accounts_are_collected_separately(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One assumed role per account: resources are keyed by the account STS reports, callers by account."""
+    import boto3
+
+    creds = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=_role("111111111111"), RoleSessionName="setup")["Credentials"]
+    boto3.client("ec2", region_name=REGION, aws_access_key_id=creds["AccessKeyId"],
+                 aws_secret_access_key=creds["SecretAccessKey"],
+                 aws_session_token=creds["SessionToken"]).create_vpc(CidrBlock="10.9.0.0/16")
+    result = collect(regions=[REGION], services="ec2",
+                     role_arns=[_role("222222222222"), _role("111111111111"), _role("111111111111")])
+    assert result.complete, result.errors
+    manifest = result.document["manifest"]
+    assert manifest["accounts"] == ["111111111111", "222222222222"]
+    assert manifest["callers"] == {a: f"arn:aws:sts::{a}:assumed-role/reachgraph-readonly/reachgraph"
+                                   for a in ("111111111111", "222222222222")}
+    cidrs = {a: {v["CidrBlock"] for v in regions[REGION]["Vpcs"]}
+             for a, regions in result.document["resources"].items()}
+    assert "10.9.0.0/16" in cidrs["111111111111"] and "10.9.0.0/16" not in cidrs["222222222222"]
+
+
+def test_assume_role_denied_in_one_account_is_recorded(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other accounts are still collected; the denied one is an sts:AssumeRole error naming its account."""
+    from reachgraph.errors import InputError
+
+    CallLog(senders=[denier("AssumeRole", _role("222222222222"))]).install(monkeypatch)
+    result = collect(regions=[REGION], services="ecs", role_arns=[_role("111111111111"), _role("222222222222")])
+    assert result.document["manifest"]["accounts"] == ["111111111111"]
+    [error] = result.document["manifest"]["errors"]
+    assert (error["account"], error["region"], error["service"], error["operation"], error["code"]) == \
+        ("222222222222", None, "sts", "AssumeRole", "AccessDenied")
+    assert error["message"].startswith(_role("222222222222"))
+    with pytest.raises(InputError, match="could not open any account: AccessDenied"):
+        collect(regions=[REGION], services="ecs", role_arns=[_role("222222222222")])

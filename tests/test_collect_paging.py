@@ -169,7 +169,7 @@ def test_ecs_batches_pages_definitions_and_container_instances(stubbed: Any) -> 
     stub.add_response("list_clusters", {"clusterArns": [legacy], "nextToken": "c2"}, {"maxResults": 100})
     stub.add_response("list_clusters", {"clusterArns": [apps]}, {"maxResults": 100, "nextToken": "c2"})
     # clusters are visited sorted: apps, then legacy
-    stub.add_response("list_services", {"serviceArns": services[:100 // 10], "nextToken": "s2"},
+    stub.add_response("list_services", {"serviceArns": services[:10], "nextToken": "s2"},
                       {"cluster": apps, "maxResults": 100})
     stub.add_response("list_services", {"serviceArns": services[10:]},
                       {"cluster": apps, "maxResults": 100, "nextToken": "s2"})

@@ -167,7 +167,7 @@ def test_sg_6_group_reference_matches_private_ips_of_members_only(tmp_path):
     never their public or Elastic IPs. It does not import the other group's rules." """
     snap = pair_estate(tmp_path, server_ingress=[perm("tcp", 6379, 6379, groups=[CLIENT_SG])],
                        client_ingress=[perm("-1", cidrs=["0.0.0.0/0"])],
-                       client_kwargs={"public_ip": "3.80.3.41"})
+                       client_kwargs={"public_ip": "3.80.3.41"}, server_kwargs={"public_ip": "3.80.3.42"})
     # From the member interface, by id and by its private IP: admitted.
     assert_allowed_by(snap.query(CLIENT, f"{SERVER}:6379"), direction="ingress", component=SERVER_SG,
                       contains=f"from {CLIENT_SG}")
@@ -271,32 +271,35 @@ def test_sg_8_icmp_type_and_code(tmp_path):
 
 
 def test_sg_9_ipv4_and_ipv6_are_separate(tmp_path):
-    """SG-9 "IPv4 and IPv6 are separate: 0.0.0.0/0 does not admit IPv6, ::/0 does not admit IPv4." """
+    """SG-9 "IPv4 and IPv6 are separate: 0.0.0.0/0 does not admit IPv6, ::/0 does not admit IPv4." Both
+    interfaces are dual-stack; the query is asked once over IPv4 and once over IPv6."""
     dual = {"client_kwargs": {"ipv6": ["2600:1f18:aaaa:1::10"]}, "server_kwargs": {"ipv6": ["2600:1f18:aaaa:2::20"]}}
-    snap = pair_estate(tmp_path / "a", server_ingress=[perm("tcp", 443, 443, cidrs6=["::/0"])], **dual)
+    snap = pair_estate(tmp_path / "a", server_ingress=[perm("tcp", 443, 443, cidrs6=["::/0"])],
+                       client_egress=[perm("-1", cidrs=["0.0.0.0/0"], cidrs6=["::/0"])], **dual)
     assert_blocked(snap.query(CLIENT, f"{SERVER}:443"), direction="ingress", component=SERVER_SG)
     assert_blocked(snap.query("10.0.1.99", f"{SERVER}:443"), direction="ingress", component=SERVER_SG)
-    r = snap.query("2600:1f18:aaaa:1::99", f"{SERVER}:443")
+    r = snap.query(CLIENT, f"{SERVER}:443", ip_version=6)
     assert_allowed_by(r, direction="ingress", component=SERVER_SG, contains="from ::/0")
-    assert r.pairs[0].destination_address == "2600:1f18:aaaa:2::20"
+    assert [(p.source_address, p.destination_address) for p in r.pairs] == [("2600:1f18:aaaa:1::10",
+                                                                              "2600:1f18:aaaa:2::20")]
     snap = pair_estate(tmp_path / "b", server_ingress=[perm("tcp", 443, 443, cidrs=["0.0.0.0/0"])], **dual)
-    assert_blocked(snap.query("2600:1f18:aaaa:1::99", f"{SERVER}:443"), direction="ingress", component=SERVER_SG)
     assert snap.query(CLIENT, f"{SERVER}:443").verdict == "reachable"
-    # Egress too: AWS's IPv4-only allow-all outbound rule does not let the client out to an IPv6 address.
-    r = snap.query(CLIENT, "[2600:1f18:aaaa:2::99]:443")
-    assert_blocked(r, direction="egress", component=CLIENT_SG)
-    assert snap.query(CLIENT, "10.0.2.99:443").verdict == "reachable"
+    r = snap.query(CLIENT, f"{SERVER}:443", ip_version=6)
+    # This client's outbound allow-all is IPv4-only (as AWS creates it in a VPC without IPv6): both sides block.
+    assert r.verdict == "blocked", explain(r)
+    assert {(b.code, b.direction, b.component) for b in r.blockers} == {
+        ("ENI_SG_RULES_MISMATCH", "egress", CLIENT_SG), ("ENI_SG_RULES_MISMATCH", "ingress", SERVER_SG)}
 
 
 def test_sg_10_prefix_list_known(tmp_path):
     """SG-10 "A prefix list (PrefixListIds) matches any address in any of its entries." """
     pl = "pl-0123456789abcdef0"
     snap = pair_estate(tmp_path, server_ingress=[perm("tcp", 443, 443, prefix_lists=[pl])],
-                       PrefixLists=[prefix_list(pl, ["10.0.1.0/24", "192.0.2.0/24"], name="corp")])
+                       PrefixLists=[prefix_list(pl, ["10.0.1.0/24", "10.0.3.128/25"], name="corp")])
     assert_allowed_by(snap.query(CLIENT, f"{SERVER}:443"), direction="ingress", component=SERVER_SG,
                       contains=f"from {pl}")
-    assert snap.query("192.0.2.77", f"{SERVER}:443").verdict == "reachable"
-    assert_blocked(snap.query("198.51.100.7", f"{SERVER}:443"), direction="ingress", component=SERVER_SG)
+    assert snap.query("10.0.3.200", f"{SERVER}:443").verdict == "reachable"     # second entry
+    assert_blocked(snap.query("10.0.3.100", f"{SERVER}:443"), direction="ingress", component=SERVER_SG)
 
 
 def test_sg_10_unknown_prefix_list_matches_nothing(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -58,12 +59,12 @@ class BarProgress:
     def __call__(self, event: ProgressEvent) -> None:
         if event.kind == "plan":
             self.overall = self.progress.add_task("all", total=event.total, status="0 API calls")
+            per_row: dict[tuple[str, str], int] = {}
             for unit in event.units:
-                key = (unit.account, unit.region)
-                if key not in self.rows:
-                    self.rows[key] = self.progress.add_task(f"{unit.account} {unit.region}", total=0, status="")
-                    self.status[key] = []
-                self.progress.update(self.rows[key], total=self.progress.tasks[self.rows[key]].total + 1)
+                per_row[(unit.account, unit.region)] = per_row.get((unit.account, unit.region), 0) + 1
+            for key, total in per_row.items():
+                self.rows[key] = self.progress.add_task(f"{key[0]} {key[1]}", total=total, status="")
+                self.status[key] = []
             return
         assert event.unit is not None
         key = (event.unit.account, event.unit.region)
@@ -83,19 +84,26 @@ class BarProgress:
 @app.command("collect")
 @handle_errors
 def collect_command(
-    output: str = typer.Option(..., "-o", "--output", help="Snapshot file to write (.json, or .json.gz to compress)."),
-    profile: Optional[list[str]] = typer.Option(None, "--profile", help="AWS profile (repeat for several accounts)."),
-    region: Optional[list[str]] = typer.Option(None, "--region", help="Region to collect (repeatable)."),
+    output: str = typer.Option(..., "-o", "--output", metavar="FILE",
+                               help="Snapshot file to write (.json, or .json.gz to compress)."),
+    profile: Optional[list[str]] = typer.Option(None, "--profile", metavar="PROFILE",
+                                                help="AWS profile (repeat for several accounts)."),
+    region: Optional[list[str]] = typer.Option(None, "--region", metavar="REGION", help="Region (repeatable)."),
     all_regions: bool = typer.Option(False, "--all-regions", help="Every region enabled for the account."),
     role_arn: Optional[list[str]] = typer.Option(
-        None, "--role-arn", help="Role to assume per target account (repeatable; session name 'reachgraph')."),
-    endpoint_url: Optional[str] = typer.Option(None, "--endpoint-url", help="AWS-compatible endpoint (e.g. moto)."),
-    services: str = typer.Option(DEFAULT_SERVICES_OPTION, "--services", help="Comma-separated services to collect."),
-    max_workers: int = typer.Option(8, "--max-workers", min=1, help="Parallel API workers."),
+        None, "--role-arn", metavar="ARN", help="Role to assume in each target account (repeatable)."),
+    endpoint_url: Optional[str] = typer.Option(None, "--endpoint-url", metavar="URL",
+                                               help="AWS-compatible endpoint for every client (e.g. moto_server)."),
+    services: str = typer.Option(DEFAULT_SERVICES_OPTION, "--services", metavar="LIST",
+                                 help="Comma-separated services to collect."),
+    max_workers: int = typer.Option(8, "--max-workers", min=1, metavar="N", help="Parallel API workers."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary line."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
-    """Snapshot AWS accounts (read-only) into one file for query, audit and diff."""
+    """Snapshot AWS accounts, read-only, into one file for query, audit and diff.
+
+    Exit status: 0 complete, 3 written with errors (listed in the file's manifest), 2 usage error.
+    """
     from reachgraph.collect import collect  # noqa: PLC0415 - keep boto3 off other commands' start-up
 
     target = Path(output)
@@ -105,12 +113,10 @@ def collect_command(
     reporter: LineProgress | BarProgress | None = None
     if not quiet:
         reporter = BarProgress(err) if sys.stderr.isatty() else LineProgress(err)
-    if reporter is None:
-        result = _run(collect, profile, region, all_regions, role_arn, endpoint_url, services, max_workers, None)
-    else:
-        with reporter:
-            result = _run(collect, profile, region, all_regions, role_arn, endpoint_url, services, max_workers,
-                          reporter)
+    with reporter or contextlib.nullcontext():
+        result = collect(profiles=profile or (), regions=region or (), all_regions=all_regions,
+                         role_arns=role_arn or (), endpoint_url=endpoint_url, services=services,
+                         max_workers=max_workers, progress=reporter)
     written = result.write(target)
     if not quiet:
         for e in result.errors:
@@ -121,13 +127,6 @@ def collect_command(
         stdout_console().print(summary_line(result, str(written)), markup=False, highlight=False)
     if result.errors:
         raise typer.Exit(EXIT_WITH_ERRORS)
-
-
-def _run(collect: Any, profile: list[str] | None, region: list[str] | None, all_regions: bool,
-         role_arn: list[str] | None, endpoint_url: str | None, services: str, max_workers: int,
-         progress: Any) -> CollectResult:
-    return collect(profiles=profile or (), regions=region or (), all_regions=all_regions, role_arns=role_arn or (),
-                   endpoint_url=endpoint_url, services=services, max_workers=max_workers, progress=progress)
 
 
 def summary_dict(result: CollectResult, output: str) -> dict[str, Any]:

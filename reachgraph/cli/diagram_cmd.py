@@ -54,7 +54,7 @@ def diagram_command(
     target = Path(output) if output else None
     if target is not None and not (target.parent if str(target.parent) else Path(".")).is_dir():
         raise InputError("output folder does not exist", str(target.parent), "create it or choose another -o path")
-    if target is None and chosen in BINARY and sys.stdout.isatty() and not as_json:
+    if target is None and chosen in BINARY and _stdout_is_tty() and not as_json:
         raise InputError(f"{chosen} is binary and stdout is a terminal", hint=f"write it to a file: -o diagram.{chosen}")
     if chosen in ("svg", "png", "pdf"):
         from reachgraph.render.graphviz import GraphvizMissing, dot_available  # noqa: PLC0415
@@ -86,6 +86,10 @@ def diagram_command(
     elif target is not None:
         err.print(f"wrote {target} ({chosen}): {len(diagram.nodes)} nodes, {len(diagram.edges)} edges"
                   + (" (workloads collapsed)" if diagram.collapsed else ""), markup=False, highlight=False)
+
+
+def _stdout_is_tty() -> bool:
+    return sys.stdout.isatty()
 
 
 def _format(fmt: str | None, output: str | None) -> str:

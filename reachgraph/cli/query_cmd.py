@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -15,6 +16,7 @@ from reachgraph.cli.common import (
 from reachgraph.fanout import WILDCARD, reachable_from, reachers_of
 from reachgraph.render.text import fanout_table, query_lines
 from reachgraph.resolve import split_destination
+from reachgraph.whatif import apply_whatif
 
 EXIT_BY_VERDICT = {"reachable": 0, "partial": 1, "blocked": 1, "unknown": 1}
 
@@ -33,6 +35,11 @@ def query_command(
                                   "1024-65535).")] = None,
     ipv6: Annotated[bool, typer.Option("--ipv6", help="Evaluate the endpoints' IPv6 addresses.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+    plan: Annotated[Optional[str], typer.Option(
+        "--plan", help="What-if: answer as if this Terraform plan (terraform show -json PLANFILE) were applied.")] = None,
+    assume: Annotated[Optional[list[str]], typer.Option(
+        "--assume", help="What-if (repeatable): 'authorize-ingress|revoke-ingress|authorize-egress|revoke-egress "
+                         "GROUP PROTOCOL PORT PEER', 'move WORKLOAD GROUP[,GROUP]' or an 'aws ec2 ...' fix.")] = None,
 ) -> None:
     """Can SOURCE reach DESTINATION? Verdict, every blocking rule, and the fix.
 
@@ -40,6 +47,10 @@ def query_command(
     """
     eph = parse_port_range(ephemeral_ports, "--ephemeral-ports") if ephemeral_ports else None
     snap = load(snapshot_path(snapshot))
+    whatif = apply_whatif(snap, plan=plan, assume=assume or ())  # --plan / --assume; a no-op without them
+    snap = whatif.snapshot
+    for line in whatif.summary_lines() + ([f"warning: {w}" for w in whatif.warnings] if as_json else []):
+        sys.stderr.write(line + "\n")
     if source.strip() == WILDCARD or split_destination(destination)[0] == WILDCARD:
         _fanout(snap, source, destination, port, protocol, as_json)
         return
@@ -47,7 +58,7 @@ def query_command(
                         ip_version=6 if ipv6 else None)
     err = stderr_console()
     if as_json:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), **({"whatif": whatif.to_dict()} if whatif.active else {})})
     else:
         for w in snap.warnings:
             warn(err, w)

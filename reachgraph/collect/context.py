@@ -38,8 +38,8 @@ class UnitContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     resources: dict[str, list[Any]] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
-    _fatal: tuple[str, Fault] | None = None
-    _clients: dict[str, BaseClient] = field(default_factory=dict)
+    _fatal: tuple[str, Fault] | None = field(default=None, init=False, repr=False)
+    _clients: dict[str, BaseClient] = field(default_factory=dict, init=False, repr=False)
 
     def client(self, boto_service: str) -> BaseClient:
         """This unit's own client for `boto_service` in its region (never shared with other threads)."""

@@ -175,10 +175,13 @@ class Diagram:
 def parse_highlight(text: str) -> tuple[str, str]:
     """'api -> redis:6379' -> ('api', 'redis:6379')."""
     src, arrow, dst = text.partition("->")
-    if not arrow or not src.strip() or not dst.strip():
+    src, dst = src.strip(), dst.strip()
+    if not arrow or not src or not dst:
         raise InputError(f"bad --highlight {text!r}", hint='write it as "SOURCE -> DESTINATION[:PORT]", e.g. '
                          '"api -> redis:6379"')
-    return src.strip(), dst.strip()
+    if src == "*" or dst == "*" or dst.startswith("*:") or dst.startswith("*/"):
+        raise InputError(f"--highlight {text!r} has a wildcard", hint="highlight one source and one destination")
+    return src, dst
 
 
 def merge_ports(rules: Iterable[Rule]) -> str:
@@ -324,6 +327,17 @@ class _Builder:
             elif d.get("kind") == "workload":
                 self.workloads[n] = d["obj"]
         self.vpcs = {n: d["obj"] for n, d in self.g.nodes(data=True) if d.get("kind") == "vpc"}
+        # Files at the top of a snapshot folder give no region to groups and VPCs; subnets and interfaces
+        # know theirs from the availability zone.
+        self.vpc_region: dict[str, str] = {}
+        for n, d in sorted(self.g.nodes(data=True), key=lambda x: x[0]):
+            obj = d.get("obj")
+            if d.get("kind") in ("vpc", "subnet", "interface") and obj is not None and obj.region:
+                vid = obj.id if d["kind"] == "vpc" else obj.vpc_id
+                if vid and (d["kind"] == "vpc" or vid not in self.vpc_region):
+                    self.vpc_region[vid] = obj.region
+        regions = rg.model.regions
+        self.only_region = regions[0] if len(regions) == 1 else None
 
     # -- graph reading --------------------------------------------------------------------------
     def members(self, gid: str) -> int:
@@ -353,9 +367,13 @@ class _Builder:
         obj = self.groups[gid].get("obj")
         return obj.vpc_id if obj is not None else None
 
+    def region_of(self, region: str | None, vpc: str | None) -> str | None:
+        return region or (self.vpc_region.get(vpc) if vpc else None) or self.only_region
+
     def group_place(self, gid: str) -> tuple[str | None, str | None, str | None]:
         d = self.groups[gid]
-        return d.get("account"), d.get("region"), self.group_vpc(gid)
+        vpc = self.group_vpc(gid)
+        return d.get("account"), self.region_of(d.get("region"), vpc), vpc
 
     # -- rules ----------------------------------------------------------------------------------
     def peer_key(self, node: str) -> str:
@@ -621,6 +639,7 @@ def build_diagram(rg: ReachGraph, *, vpcs: Iterable[str] = (), focus: str | None
         acct, region, vpc = b.group_place(gid)
         if status in ("missing", "unknown"):
             acct, region, vpc = _missing_place(b, gid)
+            region = b.region_of(region, vpc)
         mark: Mark | None = None
         if hl is not None:
             if gid in hl.block_groups:
@@ -647,7 +666,8 @@ def build_diagram(rg: ReachGraph, *, vpcs: Iterable[str] = (), focus: str | None
             place_vpc = _workload_vpc(b, wkey, wl_groups[wkey])
             mark = "endpoint" if hl is not None and wkey in hl.endpoints else None
             nodes.append(DNode(ids[wkey], wkey, "workload", "workload", b.workload_lines(w),
-                               place(w.account, w.region, place_vpc), mark, w.label or w.name))
+                               place(w.account, b.region_of(w.region, place_vpc), place_vpc), mark,
+                               w.label or w.name))
             for gid, how in sorted(wl_groups[wkey].items()):
                 if gid not in ids:
                     continue
@@ -664,7 +684,8 @@ def build_diagram(rg: ReachGraph, *, vpcs: Iterable[str] = (), focus: str | None
             lines += [(x, "text") for x in named[:MAX_DESCRIPTIONS]]
             if len(named) > MAX_DESCRIPTIONS:
                 lines.append((f"+{len(named) - MAX_DESCRIPTIONS} more", "note"))
-            nodes.append(DNode(ids[key], key, "interfaces", "interfaces", tuple(lines), place(acct, region, vpc),
+            nodes.append(DNode(ids[key], key, "interfaces", "interfaces", tuple(lines),
+                               place(acct, b.region_of(region, vpc), vpc),
                                None, "; ".join(sorted(set(descs)))))
             for gid in gids:
                 if gid in ids:
@@ -724,7 +745,7 @@ def _safe(text: str) -> str:
 
 def _title(b: _Builder, groups: list[str], workloads: set[str]) -> str:
     accounts = sorted({a for a in (b.groups[g].get("account") for g in groups) if a})
-    regions = sorted({r for r in (b.groups[g].get("region") for g in groups) if r})
+    regions = sorted({r for r in (b.group_place(g)[1] for g in groups) if r})
     where = []
     if accounts:
         where.append(("account " if len(accounts) == 1 else "accounts ") + ", ".join(accounts[:4])
@@ -760,11 +781,12 @@ def _group_tooltip(b: _Builder, gid: str, status: str) -> str:
 def _missing_place(b: _Builder, gid: str) -> tuple[str | None, str | None, str | None]:
     """Where to draw a group that is not in the snapshot: its members' VPC, or what a rule naming it says."""
     for eid in sorted(b.rg.members.get(gid, ())):
-        iface = b.g.nodes[eid]["obj"]
-        return iface.account, iface.region, iface.vpc_id
+        iface = b.g.nodes[eid].get("obj")
+        if iface is not None:
+            return iface.account, iface.region, iface.vpc_id
     for _, _, rule in sorted(b._rules_naming(gid), key=lambda e: e[2].describe()):
         owner = b.groups.get(rule.group_id)
-        region = owner.get("region") if owner else None
+        region = b.group_place(rule.group_id)[1] if owner else None
         if rule.peer_vpc and rule.peer_vpc in b.vpcs:
             v = b.vpcs[rule.peer_vpc]
             return v.account, v.region, v.id
@@ -778,9 +800,9 @@ def _missing_place(b: _Builder, gid: str) -> tuple[str | None, str | None, str |
 def _workload_vpc(b: _Builder, wkey: str, groups: dict[str, str]) -> str | None:
     for member in [wkey] + [k.key for k in b.children(wkey)]:
         for eid in b.interfaces_of(member):
-            vpc = b.g.nodes[eid]["obj"].vpc_id
-            if vpc:
-                return vpc
+            iface = b.g.nodes[eid].get("obj")
+            if iface is not None and iface.vpc_id:
+                return iface.vpc_id
     for gid in sorted(groups):
         if b.group_vpc(gid):
             return b.group_vpc(gid)

@@ -104,6 +104,11 @@ def _edge_label(text: str) -> str:
     return "<" + "<br/>".join(html.escape(x, quote=False) for x in text.split("\n")) + ">"
 
 
+def _tooltip(text: str) -> str:
+    # One DOT line per statement: newlines become the entity SVG viewers show as a line break.
+    return text.replace("\\", "/").replace("\n", "&#10;")
+
+
 def node_attrs(node: DNode) -> dict[str, str]:
     """Graphviz attributes for one node: style, then the highlight mark on top."""
     attrs = dict(NODE_STYLES.get(node.style, NODE_STYLES["group"]))
@@ -112,7 +117,7 @@ def node_attrs(node: DNode) -> dict[str, str]:
     attrs["label"] = html_label(node.lines)
     attrs["id"] = node.key
     if node.tooltip:
-        attrs["tooltip"] = node.tooltip
+        attrs["tooltip"] = _tooltip(node.tooltip)
     return attrs
 
 
@@ -124,7 +129,7 @@ def edge_attrs(edge: DEdge) -> dict[str, str]:
     if edge.label:
         attrs["label"] = _edge_label(edge.label)
     if edge.tooltip:
-        attrs["tooltip"] = edge.tooltip
+        attrs["tooltip"] = _tooltip(edge.tooltip)
     return attrs
 
 

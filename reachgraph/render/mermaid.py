@@ -79,12 +79,17 @@ def _node(n: DNode) -> str:
     return f'{n.id}{open_}"{_label(n.lines)}"{close}'
 
 
+def _arrow(style: str) -> str:
+    if style == "member":
+        return "---"
+    if style == "declared":
+        return "-.-"
+    return "-.->" if style in DASHED else "-->"
+
+
 def _edge(e: DEdge) -> str:
     label = "<br/>".join(escape(x) for x in e.label.split("\n")) if e.label else ""
-    if e.kind == "member":
-        arrow = "-.-" if e.style == "declared" else "---"
-    else:
-        arrow = "-.->" if e.style in DASHED else "-->"
+    arrow = _arrow(e.style)
     if label:
         return f'{e.src} {arrow}|"{label}"| {e.dst}'
     return f"{e.src} {arrow} {e.dst}"
@@ -124,8 +129,7 @@ def to_mermaid(d: Diagram) -> str:
         for i, item in enumerate(d.legend):
             nid = f"legend_{i}"
             if item.what == "edge":
-                out.append(f'    {nid}_a[ ] {"-.->" if item.style in DASHED else "-->"}|"{escape(item.text)}"| '
-                           f"{nid}_b[ ]")
+                out.append(f'    {nid}_a[" "] {_arrow(item.style)}|"{escape(item.text)}"| {nid}_b[" "]')
                 link_styles.setdefault(item.style, []).append(n_edges)
                 n_edges += 1
             else:

@@ -47,15 +47,18 @@ class PathEvaluator:
         self.model = model
         self.has_acls = bool(model.acls)
         self.has_routes = bool(model.route_tables)
+        # Calls that failed during collection: answers that need their data are unknown, naming the error.
+        self.acl_errors = [e.describe() for e in model.errors if "networkacl" in e.operation.lower()]
+        self.route_errors = [e.describe() for e in model.errors if "routetable" in e.operation.lower()]
         self.nat_ifaces = {i.description.rsplit(" ", 1)[-1]: i for i in model.interfaces.values()
                            if i.interface_type == "nat_gateway" and i.description.startswith("Interface for NAT")}
 
     def coverage_warnings(self) -> list[str]:
         """Layers the snapshot does not hold, so verdicts cannot account for them."""
         out = []
-        if not self.has_acls:
+        if not self.has_acls and not self.acl_errors:
             out.append("network ACLs are not in the snapshot: the verdict does not account for them")
-        if not self.has_routes:
+        if not self.has_routes and not self.route_errors:
             out.append("route tables are not in the snapshot: routing is assumed only inside one VPC")
         return out
 
@@ -89,13 +92,15 @@ class PathEvaluator:
     def _acl(self, iface: Interface, egress: bool, protocol: str, peer: End, ports: tuple[int, int],
              direction: str) -> tuple[list[Check], End]:
         """One ACL crossing; returns the check and the peer narrowed to the addresses that pass."""
-        if not self.has_acls:
+        if not self.has_acls and not self.acl_errors:
             return [], peer
         acl = acls.acl_of_subnet(self.model, iface.subnet_id, iface.vpc_id) if iface.subnet_id else None
         if acl is None:
             why = (f"the subnet of {iface.id} is unknown" if not iface.subnet_id
                    else f"no network ACL for {iface.subnet_id} (nor a default ACL of {iface.vpc_id}) is in the "
                         "snapshot")
+            if self.acl_errors:
+                why += f" (collection failed: {'; '.join(self.acl_errors)})"
             return [Check(kind="network_acl", direction=direction, component=iface.subnet_id or iface.id,
                           status="unknown", detail=f"{why}; the ACL cannot be evaluated (NACL-4)")], peer
         q = acls.AclQuestion(protocol, peer.version, peer.addrs, ports)
@@ -154,9 +159,12 @@ class PathEvaluator:
         if p is None and not peer.internet and iface.vpc_id and self._in_vpc(iface.vpc_id, peer):
             return []
         direction = "egress" if leg == "forward" else "egress-reply"
-        if not self.has_routes:
+        if not self.has_routes or (self.route_errors and route_table_of_subnet(
+                self.model, iface.subnet_id, iface.vpc_id) is None):
+            failed = f" (collection failed: {'; '.join(self.route_errors)})" if self.route_errors else ""
             return [Check(kind="route", direction=direction, component=iface.subnet_id or iface.id, status="unknown",
-                          detail="route tables are not in the snapshot; traffic between VPCs cannot be decided")]
+                          detail=f"route tables are not in the snapshot; traffic between VPCs cannot be "
+                                 f"decided{failed}")]
         rt = route_table_of_subnet(self.model, iface.subnet_id, iface.vpc_id)
         if rt is None:
             return [Check(kind="route", direction=direction, component=iface.subnet_id or iface.id, status="unknown",
@@ -256,8 +264,9 @@ class PathEvaluator:
     def _internet_route(self, iface: Interface, peer: End, direction: str, outbound: bool = False) -> list[Check]:
         """The subnet must send internet-bound traffic to an internet gateway (or, outbound only, a NAT)."""
         if not self.has_routes:
+            failed = f" (collection failed: {'; '.join(self.route_errors)})" if self.route_errors else ""
             return [Check(kind="route", direction=direction, component=iface.subnet_id or iface.id, status="unknown",
-                          detail="route tables are not in the snapshot; the internet path cannot be decided")]
+                          detail=f"route tables are not in the snapshot; the internet path cannot be decided{failed}")]
         rt = route_table_of_subnet(self.model, iface.subnet_id, iface.vpc_id)
         if rt is None:
             return [Check(kind="route", direction=direction, component=iface.subnet_id or iface.id, status="unknown",

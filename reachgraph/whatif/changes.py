@@ -21,6 +21,7 @@ from reachgraph.model.protocols import has_ports, normalize_protocol
 from reachgraph.model.records import AclEntry, Interface, Model, NetworkAcl, Rule, SecurityGroup, Workload
 
 PLACEHOLDER_PREFIX = "tf:"
+UNKNOWN_PREFIX = PLACEHOLDER_PREFIX + "unknown:"   # a value unknown until apply that could not be traced
 
 _REDEPLOYED_KINDS = frozenset({"ecs_service", "ecs_task"})
 
@@ -31,9 +32,9 @@ def is_placeholder(value: str | None) -> bool:
 
 
 def show_id(value: str) -> str:
-    """An id as people read it: placeholders become 'ADDRESS (created by the plan)'."""
+    """An id as people read it: a placeholder becomes its Terraform address."""
     if is_placeholder(value):
-        return f"{value[len(PLACEHOLDER_PREFIX):]} (id known after apply)"
+        return value[len(PLACEHOLDER_PREFIX):]
     return value
 
 
@@ -169,13 +170,15 @@ class MoveWorkload:
     subnet_ids: tuple[str, ...] | None = None
     redeploy: bool | None = None
     origin: str | None = None
+    label: str | None = None      # how to name the target in descriptions ("ECS service hokusai-api")
 
     kind = "move"
 
     def describe(self) -> str:
         """'move api to sg-a, sg-b'."""
         where = f" in subnets {', '.join(map(show_id, self.subnet_ids))}" if self.subnet_ids else ""
-        return f"move {self.target} to {', '.join(map(show_id, self.group_ids)) or 'no groups'}{where}"
+        return (f"move {self.label or self.target} to {', '.join(map(show_id, self.group_ids)) or 'no groups'}"
+                f"{where}")
 
 
 @dataclass(frozen=True)
@@ -204,12 +207,13 @@ class RemoveWorkload:
 
     target: str
     origin: str | None = None
+    label: str | None = None
 
     kind = "remove_workload"
 
     def describe(self) -> str:
         """'delete workload x'."""
-        return f"delete {self.target}"
+        return f"delete {self.label or self.target}"
 
 
 @dataclass(frozen=True)
@@ -372,7 +376,8 @@ def _authorize(st: _State, c: AuthorizeRule) -> None:
     if any(rule_key(x) == rule_key(r) for x in rules):
         st.warn(c, f"{_rule_text(r)} is already allowed by an identical rule")
         return
-    if r.peer_kind == "group" and r.peer not in st.groups and not r.peer_account:
+    if r.peer_kind == "group" and r.peer not in st.groups and not r.peer_account \
+            and not r.peer.startswith(UNKNOWN_PREFIX):
         st.warn(c, f"{show_id(r.peer)} named by {_rule_text(r)} is not in the snapshot; the rule matches nothing "
                    "(SG-12)")
     field_name = "ingress" if r.direction == "ingress" else "egress"
@@ -457,19 +462,31 @@ def _candidates_text(st: _State, target: str) -> str:
 def _move(st: _State, c: MoveWorkload) -> None:
     groups = tuple(sorted(dict.fromkeys(c.group_ids)))
     for gid in groups:
-        if gid not in st.groups:
+        if gid not in st.groups and not gid.startswith(UNKNOWN_PREFIX):
             st.warn(c, f"{show_id(gid)} is not in the snapshot: answers that depend on it are unknown")
+    # Groups unknown until apply: the interfaces' groups are unknown, so every answer about them is (ECS-1).
+    uncertain = _unknown_groups_reason(groups)
+    if uncertain:
+        groups = ()
     if c.target.startswith("eni-"):
         iface = st.interfaces.get(c.target)
         if iface is None:
             st.warn(c, f"cannot move {c.target}: no such interface in the snapshot")
             return
-        st.interfaces[iface.id] = replace(iface, group_ids=groups)
+        st.interfaces[iface.id] = replace(iface, group_ids=groups, **_uncertain_fields(iface, uncertain))
         return
     w = find_workload(st.workloads, c.target)
     if w is None:
         st.warn(c, f"cannot move {c.target!r}: no single workload matches ({_candidates_text(st, c.target)})")
         return
+    if not groups and not uncertain:
+        # An interface always has a group: without one, AWS (and ECS) use the VPC's default security group.
+        vpcs = {st.interfaces[e].vpc_id for e in w.interface_ids if e in st.interfaces}
+        groups = tuple(sorted(g.id for g in st.groups.values() if g.is_default and g.vpc_id in vpcs))
+        st.warn(c, f"no security groups given for {c.label or c.target}: AWS uses the VPC's default group "
+                   f"({', '.join(groups) or 'not in the snapshot'})")
+        if not groups:
+            uncertain = "security groups unknown: the VPC's default group is not in the snapshot"
     redeploy = c.redeploy if c.redeploy is not None else w.kind in _REDEPLOYED_KINDS
     subnets = tuple(c.subnet_ids) if c.subnet_ids else ()
     for sid in subnets:
@@ -480,15 +497,17 @@ def _move(st: _State, c: MoveWorkload) -> None:
         iface = st.interfaces.get(eid)
         if iface is None:
             continue
-        changes: dict[str, Any] = {"group_ids": groups}
+        changes: dict[str, Any] = {"group_ids": groups, **_uncertain_fields(iface, uncertain)}
         if subnets and iface.subnet_id not in subnets:
             sid = subnets[n % len(subnets)]
             sub = st.model.subnets.get(sid)
             changes.update(subnet_id=sid, vpc_id=sub.vpc_id if sub else iface.vpc_id, az=sub.az if sub else None,
-                           private_ipv4=(), ipv6=(), inferred=iface.inferred or bool(iface.ipv6))
+                           private_ipv4=(), ipv6=(), inferred=changes.get("inferred") or iface.inferred
+                           or bool(iface.ipv6))
         elif redeploy:
             # New tasks, new interfaces: same subnets, addresses unknown until they start (IPv6 if it had one).
-            changes.update(private_ipv4=(), ipv6=(), inferred=iface.inferred or bool(iface.ipv6))
+            changes.update(private_ipv4=(), ipv6=(),
+                           inferred=changes.get("inferred") or iface.inferred or bool(iface.ipv6))
         st.interfaces[eid] = replace(iface, **changes)
     notes = list(w.notes)
     if redeploy and ifaces:
@@ -503,6 +522,23 @@ def _move(st: _State, c: MoveWorkload) -> None:
         st.workloads[parent.key] = replace(parent, group_ids=tuple(union))
 
 
+_UNKNOWN_GROUPS = "security groups unknown until apply"
+
+
+def _unknown_groups_reason(groups: tuple[str, ...]) -> str | None:
+    unknown = [g for g in groups if g.startswith(UNKNOWN_PREFIX)]
+    if not unknown:
+        return None
+    return f"{_UNKNOWN_GROUPS} ({', '.join(show_id(g) for g in unknown)})"
+
+
+def _uncertain_fields(iface: Interface, reason: str | None) -> dict[str, Any]:
+    """An interface whose groups are unknown: no groups, inferred, uncertain (answers about it are unknown)."""
+    if reason is None:
+        return {"uncertain": None} if (iface.uncertain or "").startswith(_UNKNOWN_GROUPS) else {}
+    return {"inferred": True, "uncertain": reason}
+
+
 def _create_service(st: _State, c: CreateService) -> None:
     from reachgraph.model.parse_workloads import workload_key  # noqa: PLC0415 - one key format everywhere
 
@@ -514,6 +550,10 @@ def _create_service(st: _State, c: CreateService) -> None:
     if key in st.workloads:
         st.warn(c, f"ECS service {c.name} already exists in the snapshot; not created again")
         return
+    groups = tuple(sorted(set(c.group_ids)))
+    uncertain = _unknown_groups_reason(groups)
+    if uncertain:
+        groups = ()
     enis = []
     for n in range(max(c.count, 0)):
         sid = subnets[n % len(subnets)] if subnets else None
@@ -521,14 +561,15 @@ def _create_service(st: _State, c: CreateService) -> None:
         eid = f"eni-of-new-task-{c.name}-{n + 1}"
         st.interfaces[eid] = Interface(
             id=eid, vpc_id=sub.vpc_id if sub else None, subnet_id=sid, account=account, region=region,
-            group_ids=tuple(sorted(set(c.group_ids))), az=sub.az if sub else None,
-            description=f"ECS task {n + 1} of new service {c.name} (what-if; address unknown)", inferred=True)
+            group_ids=groups, az=sub.az if sub else None,
+            description=f"ECS task {n + 1} of new service {c.name} (what-if; address unknown)", inferred=True,
+            uncertain=uncertain)
         enis.append(eid)
     notes = ("a new service: its tasks' addresses are unknown until they start",)
     if c.count <= 0:
         notes += ("the service starts no tasks (desired count 0)",)
     st.workloads[key] = Workload(key=key, kind="ecs_service", name=c.name, account=account, region=region,
-                                 interface_ids=tuple(enis), group_ids=tuple(sorted(set(c.group_ids))),
+                                 interface_ids=tuple(enis), group_ids=groups,
                                  ports=tuple(c.ports), label=f"ECS service {c.name} (planned), {c.count} task"
                                  f"{'s' * (c.count != 1)}", notes=notes)
 

@@ -27,7 +27,7 @@ from reachgraph.errors import InputError
 from reachgraph.model.protocols import normalize_protocol
 from reachgraph.model.records import AclEntry, Model, Rule
 from reachgraph.whatif.changes import (
-    PLACEHOLDER_PREFIX, AddAclEntry, AssociateAcl, AuthorizeRule, Change, CreateAcl, CreateGroup, CreateService,
+    PLACEHOLDER_PREFIX, UNKNOWN_PREFIX, AddAclEntry, AssociateAcl, AuthorizeRule, Change, CreateAcl, CreateGroup, CreateService,
     DeleteAcl, DeleteGroup, MoveWorkload, RemoveAclEntry, RemoveWorkload, RevokeRule, make_rule, rule_key,
 )
 
@@ -427,7 +427,7 @@ class _Res:
 
     def _untraced(self, path: list[Any], what: str, why: str) -> str:
         attr = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path).replace(".[", "[")
-        placeholder = f"{PLACEHOLDER_PREFIX}unknown:{self.address}.{attr}"
+        placeholder = f"{UNKNOWN_PREFIX}{self.address}.{attr}"
         self.warnings.append(f"{self.address}: {what} ({attr}) is unknown until apply and could not be traced "
                              f"({why}); reachgraph treats it as {placeholder}, which matches nothing, so answers "
                              "that depend on it may be unknown or wrongly blocked")
@@ -658,7 +658,7 @@ def _ecs_service(res: _Res, model: Model) -> list[Change]:
     existing = _find(model, "ecs_service", name, res)
     if _deletes(res):
         if existing is not None:
-            out.append(RemoveWorkload(existing.key, origin=res.address))
+            out.append(RemoveWorkload(existing.key, origin=res.address, label=_label(existing)))
         if not _creates(res):
             return out
     nc_path = ["network_configuration", 0]
@@ -687,8 +687,14 @@ def _ecs_service(res: _Res, model: Model) -> list[Change]:
     subnets_change = tuple(subnets) if subnets and sorted(subnets) != old_subnets else None
     if tuple(sorted(groups)) != tuple(sorted(existing.group_ids)) or subnets_change:
         out.append(MoveWorkload(existing.key, tuple(groups), subnet_ids=subnets_change, redeploy=True,
-                                origin=res.address))
+                                origin=res.address, label=_label(existing)))
     return out
+
+
+def _label(w: Any) -> str:
+    kinds = {"ecs_service": "ECS service", "elasticache_replication_group": "ElastiCache replication group",
+             "elasticache_cluster": "ElastiCache cluster"}
+    return f"{kinds.get(w.kind, w.kind)} {w.name}"
 
 
 def _find(model: Model, kind: str, name: str, res: _Res):  # noqa: ANN202 - Workload | None
@@ -713,7 +719,7 @@ def _cache(res: _Res, model: Model) -> list[Change]:
     out: list[Change] = []
     if _deletes(res):
         if existing is not None:
-            out.append(RemoveWorkload(existing.key, origin=res.address))
+            out.append(RemoveWorkload(existing.key, origin=res.address, label=_label(existing)))
         if not _creates(res):
             return out
     if _creates(res):
@@ -728,7 +734,8 @@ def _cache(res: _Res, model: Model) -> list[Change]:
         return out
     groups = res.strings(["security_group_ids"], "the cache's security groups")
     if tuple(sorted(groups)) != tuple(sorted(existing.group_ids)):
-        out.append(MoveWorkload(existing.key, tuple(groups), redeploy=False, origin=res.address))
+        out.append(MoveWorkload(existing.key, tuple(groups), redeploy=False, origin=res.address,
+                                label=_label(existing)))
     return out
 
 

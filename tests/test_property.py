@@ -1,0 +1,298 @@
+"""Property tests: the engine agrees with the brute-force reference (tests/reference.py) on random estates, and
+adding an allow rule never removes reachability.
+
+Hypothesis generates AWS-CLI-shaped JSON: 2-6 security groups with random rules (tcp/udp/icmp/-1/"6"/"17"/
+"50"/"1"/"58", port ranges with edges, IPv4 CIDRs from /0 to /32 around the interfaces' addresses and the
+internet, IPv6 ranges, group references -- to groups with members, to groups without, to an undescribed group
+and to another account's group -- known and unknown prefix lists), 2-8 interfaces with 1-3 groups each
+(private IPs in 10.0.0.0/16, some with public IPs), either VPC-less or in one VPC with its main route table and
+default ACL; then random queries eni->eni, ip->eni and eni->ip on tcp/udp ports, icmp type/code and protocol 50.
+
+For every query the security-group part of the engine's verdict must equal the reference's; where nothing but
+security groups can matter (one VPC, local routes, allow-all default ACL, addresses inside the VPC) the whole
+verdict must equal it too.  Runs are derandomized (fixed seed, no example database) so CI is deterministic.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import reachgraph
+from builders import (
+    ACCOUNT, OTHER_ACCOUNT, VPC, default_acl, eni, perm, prefix_list, route_table, sg, subnet, vpc,
+)
+from reference import Packet, Reference
+
+SETTINGS = settings(max_examples=250, deadline=None, derandomize=True, database=None, print_blob=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.filter_too_much])
+MIN_CASES = 200
+
+GROUPS = [f"sg-0{n:016x}" for n in range(1, 7)]
+UNDESCRIBED = "sg-0dead0000000dead1"          # listed on interfaces or in rules, absent from SecurityGroups
+FOREIGN = {"GroupId": "sg-0f0f0f0f0f0f0f0f0", "UserId": OTHER_ACCOUNT}
+PL_KNOWN, PL_UNKNOWN = "pl-0aaaaaaaaaaaaaaa1", "pl-0bbbbbbbbbbbbbbb2"
+SUBNETS = {"subnet-0000000000000a100": "10.0.0.0/17", "subnet-0000000000000b200": "10.0.128.0/17"}
+AZ = {"subnet-0000000000000a100": "us-east-1a", "subnet-0000000000000b200": "us-east-1b"}
+PORTS = [0, 1, 22, 80, 443, 999, 1000, 1500, 2000, 2001, 6379, 32768, 65535]
+SPECIAL_DESTINATIONS = ["10.0.0.2", "169.254.169.254", "169.254.169.253", "169.254.169.123"]
+VPC_NET = ipaddress.ip_network("10.0.0.0/16")
+
+
+@dataclass
+class Case:
+    docs: dict[str, Any]
+    has_vpc: bool
+    queries: list[tuple[tuple[str, str], tuple[str, str], Packet]] = field(default_factory=list)
+
+
+# -- strategies ---------------------------------------------------------------------------------------------
+private_ips = st.builds(lambda x, y: f"10.0.{x}.{y}", st.integers(0, 255), st.integers(4, 254))
+public_ips = st.builds(lambda a, b, c: f"{a}.{b}.{c}.{(a * 7 + c) % 250 + 1}", st.sampled_from([3, 8, 52, 54, 198]),
+                       st.integers(0, 255), st.integers(0, 255))
+
+
+@st.composite
+def cidr4(draw, anchors: list[str]) -> str:
+    base = draw(st.one_of(st.sampled_from(anchors), private_ips, public_ips))
+    prefix = draw(st.sampled_from([0, 8, 16, 17, 20, 24, 28, 31, 32]))
+    return str(ipaddress.ip_network(f"{base}/{prefix}", strict=False))
+
+
+@st.composite
+def permission(draw, anchors: list[str]) -> dict[str, Any]:
+    proto = draw(st.sampled_from(["tcp", "udp", "icmp", "-1", "6", "17", "50", "1", "58"]))
+    lo = hi = None
+    if proto in ("tcp", "udp", "6", "17"):
+        lo, hi = sorted(draw(st.lists(st.sampled_from(PORTS), min_size=2, max_size=2)))
+    elif proto in ("icmp", "1", "58"):
+        lo = draw(st.sampled_from([-1, 0, 3, 8]))
+        hi = -1 if lo == -1 else draw(st.sampled_from([-1, 0, 4]))
+    else:  # -1 and 50: whatever the ports say, they are ignored (SG-7)
+        lo, hi = draw(st.sampled_from([(None, None), (0, 0), (-1, -1), (80, 80), (1000, 2000)]))
+    cidrs, cidrs6, groups, pls = [], [], [], []
+    for _ in range(draw(st.integers(1, 2))):
+        kind = draw(st.sampled_from(["cidr", "cidr", "cidr", "cidr6", "group", "group", "group", "pl"]))
+        if kind == "cidr":
+            cidrs.append(draw(cidr4(anchors)))
+        elif kind == "cidr6":
+            cidrs6.append(draw(st.sampled_from(["::/0", "2600:1f18::/32", "::ffff:0:0/96"])))
+        elif kind == "group":
+            choice = draw(st.sampled_from(GROUPS + [UNDESCRIBED, "foreign"]))
+            groups.append(dict(FOREIGN) if choice == "foreign" else choice)
+        else:
+            pls.append(draw(st.sampled_from([PL_KNOWN, PL_UNKNOWN])))
+    return perm(proto, lo, hi, cidrs=sorted(set(cidrs)), cidrs6=sorted(set(cidrs6)), groups=groups,
+                prefix_lists=sorted(set(pls)))
+
+
+@st.composite
+def packets(draw, rules: list[dict[str, Any]]) -> Packet:
+    """Mostly a packet at an edge of some rule of the estate (lo-1, lo, hi, hi+1; its icmp type/code), so that
+    rules are hit and missed by one; else a random one."""
+    if rules and draw(st.integers(0, 2)) > 0:
+        r = draw(st.sampled_from(rules))
+        proto, lo, hi = r["IpProtocol"], r.get("FromPort"), r.get("ToPort")
+        if proto in ("tcp", "udp", "6", "17"):
+            port = draw(st.sampled_from([lo - 1, lo, hi, hi + 1]))
+            return Packet(6 if proto in ("tcp", "6") else 17, port=min(max(port, 0), 65535))
+        if proto in ("icmp", "1", "58"):
+            itype = lo if lo not in (None, -1) else draw(st.sampled_from([0, 3, 8, 11]))
+            code = hi if hi not in (None, -1) else draw(st.sampled_from([0, 4]))
+            return Packet(1, icmp_type=itype, icmp_code=draw(st.sampled_from([code, code, (code + 1) % 6])))
+        if proto == "50":
+            return Packet(50)
+    kind = draw(st.sampled_from(["tcp", "tcp", "udp", "icmp", "50"]))
+    if kind in ("tcp", "udp"):
+        port = draw(st.one_of(st.sampled_from(PORTS), st.integers(0, 65535)))
+        return Packet(6 if kind == "tcp" else 17, port=port)
+    if kind == "icmp":
+        return Packet(1, icmp_type=draw(st.sampled_from([0, 3, 8, 11])), icmp_code=draw(st.sampled_from([0, 4])))
+    return Packet(50)
+
+
+def subnet_of(ip: str) -> str:
+    return next(sid for sid, c in SUBNETS.items() if ipaddress.ip_address(ip) in ipaddress.ip_network(c))
+
+
+@st.composite
+def estates(draw) -> Case:
+    has_vpc = draw(st.booleans())
+    n_groups = draw(st.integers(2, 6))
+    groups = GROUPS[:n_groups]
+    n_ifaces = draw(st.integers(2, 8))
+    ips = draw(st.lists(private_ips, min_size=n_ifaces, max_size=n_ifaces, unique=True))
+    publics = draw(st.lists(public_ips, min_size=n_ifaces, max_size=n_ifaces, unique=True))
+    interfaces = []
+    for n, ip in enumerate(ips):
+        carried = draw(st.lists(st.sampled_from(groups), min_size=1, max_size=3, unique=True))
+        if draw(st.integers(0, 11)) == 0:
+            carried.append(UNDESCRIBED)     # a group the snapshot does not describe: its rules are unknown
+        public = publics[n] if draw(st.integers(0, 9)) < 3 else None
+        interfaces.append(eni(f"eni-0{n:016x}", ip, carried, subnet_id=subnet_of(ip), public_ip=public,
+                              az=AZ[subnet_of(ip)]))
+    anchors = ips + [p for p in publics[:2]]
+    pls = [prefix_list(PL_KNOWN, sorted({draw(cidr4(anchors)) for _ in range(draw(st.integers(1, 2)))}))]
+    sgs = []
+    for gid in groups:
+        ingress = draw(st.lists(permission(anchors), max_size=4))
+        egress = draw(st.one_of(st.none(), st.lists(permission(anchors), max_size=3)))
+        sgs.append(sg(gid, f"group-{gid[-1]}", ingress=ingress, egress=egress))
+    docs: dict[str, Any] = {"SecurityGroups": sgs, "NetworkInterfaces": interfaces, "PrefixLists": pls}
+    if has_vpc:
+        docs["Vpcs"] = [vpc()]
+        docs["Subnets"] = [subnet(sid, c, az=AZ[sid]) for sid, c in SUBNETS.items()]
+        docs["RouteTables"] = [route_table("rtb-0a1b2c3d4e5f60001")]
+        docs["NetworkAcls"] = [default_acl("acl-0a1b2c3d4e5f60001", subnets=list(SUBNETS))]
+    case = Case(docs, has_vpc)
+    rules = [p for g in sgs for p in g["IpPermissions"] + g["IpPermissionsEgress"]]
+    ids = [i["NetworkInterfaceId"] for i in interfaces]
+    members = {gid: [n for n, i in enumerate(interfaces) if gid in {g["GroupId"] for g in i["Groups"]}]
+               for gid in groups + [UNDESCRIBED]}
+    public_of = {n: i["Association"]["PublicIp"] for n, i in enumerate(interfaces) if "Association" in i}
+    outsiders = draw(st.lists(st.one_of(private_ips, public_ips), min_size=2, max_size=4))
+    for _ in range(draw(st.integers(1, 10))):
+        kind = draw(st.sampled_from(["eni->eni", "eni->eni", "ip->eni", "eni->ip"]))
+        a, b = draw(st.lists(st.sampled_from(range(n_ifaces)), min_size=2, max_size=2, unique=True))
+        # The rules that decide: the destination's ingress (eni->eni, ip->eni) or the source's egress (eni->ip).
+        me = b if kind != "eni->ip" else a
+        key = "IpPermissionsEgress" if kind == "eni->ip" else "IpPermissions"
+        mine = {g["GroupId"] for g in interfaces[me]["Groups"]}
+        aimed = [p for g in sgs if g["GroupId"] in mine for p in g[key]]
+        rule = draw(st.sampled_from(aimed)) if aimed and draw(st.integers(0, 3)) > 0 else None
+        # The peer: often one the chosen rule names (a member of its group, its public IP, an address of its
+        # CIDR or prefix list), so that rules are hit -- and missed by one address, family or member.
+        peer_n, peer_ip = a if kind != "eni->ip" else b, None
+        if rule is not None:
+            options: list[tuple[int | None, str | None]] = []
+            for pair in rule["UserIdGroupPairs"]:
+                for n in members.get(pair["GroupId"], []):
+                    if n != me:
+                        options += [(n, None), (None, public_of.get(n) or ips[n])]
+            for r in rule["IpRanges"]:
+                net = ipaddress.ip_network(r["CidrIp"])
+                inside = [n for n in range(n_ifaces) if n != me and ipaddress.ip_address(ips[n]) in net]
+                options += [(n, None) for n in inside]
+                options += [(None, str(net.network_address + draw(st.sampled_from(
+                    [0, net.num_addresses - 1, net.num_addresses // 2]))))]
+                if net.prefixlen > 0:
+                    options += [(None, str(net.broadcast_address + 1)) if net.broadcast_address.packed != b"\xff" * 4
+                                else (None, str(net.network_address - 1))]
+            if options:
+                peer_n, peer_ip = draw(st.sampled_from(options))
+        if kind == "eni->eni" or (peer_ip is None and peer_n is not None and kind != "eni->ip"
+                                  and draw(st.booleans())):
+            q = (("eni", ids[peer_n if peer_n is not None else a]), ("eni", ids[b]))
+        elif kind == "ip->eni":
+            ip = peer_ip or draw(st.sampled_from([ips[peer_n if peer_n is not None else a], *public_of.values(),
+                                                  *outsiders]))
+            q = (("ip", ip), ("eni", ids[b])) if ip != ips[b] else (("eni", ids[a]), ("eni", ids[b]))
+        else:
+            ip = peer_ip or draw(st.sampled_from([ips[peer_n if peer_n is not None else b], *public_of.values(),
+                                                  *outsiders, *SPECIAL_DESTINATIONS]))
+            q = (("eni", ids[a]), ("ip", ip)) if ip != ips[a] else (("eni", ids[a]), ("eni", ids[b]))
+        if q[0] == q[1]:
+            q = (("eni", ids[a]), ("eni", ids[b]))
+        case.queries.append((q[0], q[1], draw(packets([rule] if rule is not None else aimed or rules))))
+    return case
+
+
+# -- running the engine -------------------------------------------------------------------------------------
+def load(docs: dict[str, Any]) -> reachgraph.Snapshot:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "estate.json"
+        path.write_text(json.dumps(docs))
+        return reachgraph.load(path)
+
+
+def ask(snap: reachgraph.Snapshot, src: tuple[str, str], dst: tuple[str, str], pkt: Packet):
+    s, d = src[1], dst[1]
+    if pkt.protocol in (6, 17):
+        return snap.query(s, d, port=pkt.port, protocol="tcp" if pkt.protocol == 6 else "udp")
+    if pkt.protocol == 1:
+        return snap.query(s, f"{d}:icmp/{pkt.icmp_type}:{pkt.icmp_code}")
+    return snap.query(s, d, protocol=str(pkt.protocol))
+
+
+def sg_verdict(result) -> str:
+    """The verdict of the security-group checks alone (one pair per query here)."""
+    assert len(result.pairs) == 1, result.to_dict()
+    statuses = {c.status for c in result.pairs[0].checks if c.kind == "security_group"}
+    assert statuses, result.to_dict()
+    return "blocked" if "deny" in statuses else "unknown" if "unknown" in statuses else "reachable"
+
+
+def path_neutral(case: Case, src: tuple[str, str], dst: tuple[str, str]) -> bool:
+    """Nothing but security groups can matter: one VPC, local routes, allow-all ACL, addresses in the VPC."""
+    if not case.has_vpc:
+        return False
+    return all(kind == "eni" or ipaddress.ip_address(v) in VPC_NET for kind, v in (src, dst))
+
+
+def describe(case: Case, src, dst, pkt, result, expected) -> str:
+    return (f"\nquery {src} -> {dst} {pkt}\nengine: {result.verdict} (sg part {sg_verdict(result)})"
+            f"\nreference: {expected}\npairs: {json.dumps([p.to_dict() for p in result.pairs], indent=1)}"
+            f"\nestate: {json.dumps(case.docs, indent=1)}")
+
+
+def check_case(case: Case) -> None:
+    snap = load(case.docs)
+    ref = Reference(case.docs, {ACCOUNT})
+    for src, dst, pkt in case.queries:
+        result = ask(snap, src, dst, pkt)
+        expected = ref.verdict(src, dst, pkt)
+        assert sg_verdict(result) == expected, describe(case, src, dst, pkt, result, expected)
+        if path_neutral(case, src, dst):
+            assert result.verdict == expected, describe(case, src, dst, pkt, result, expected)
+
+
+# -- the properties -----------------------------------------------------------------------------------------
+def test_engine_agrees_with_reference():
+    """The engine's verdict per query equals the brute-force reference's, on >= 200 generated estates."""
+    seen: list[int] = []
+
+    @SETTINGS
+    @given(estates())
+    def run(case: Case) -> None:
+        check_case(case)
+        seen.append(len(case.queries))
+
+    run()
+    assert len(seen) >= MIN_CASES, len(seen)
+    assert sum(seen) >= 2 * MIN_CASES
+
+
+def test_adding_an_allow_rule_never_removes_reachability():
+    """Monotonicity (SG-1: allow-only): after adding one rule to one group, every query that was reachable is
+    still reachable, and no unknown becomes blocked."""
+    seen: list[int] = []
+
+    @SETTINGS
+    @given(st.data())
+    def run(data) -> None:
+        case = data.draw(estates())
+        groups = case.docs["SecurityGroups"]
+        target = data.draw(st.sampled_from(range(len(groups))))
+        direction = data.draw(st.sampled_from(["IpPermissions", "IpPermissionsEgress"]))
+        anchors = [i["PrivateIpAddress"] for i in case.docs["NetworkInterfaces"]]
+        extra = data.draw(permission(anchors))
+        before = load(case.docs)
+        grown = json.loads(json.dumps(case.docs))
+        grown["SecurityGroups"][target][direction].append(extra)
+        after = load(grown)
+        for src, dst, pkt in case.queries:
+            was, now = ask(before, src, dst, pkt).verdict, ask(after, src, dst, pkt).verdict
+            assert not (was == "reachable" and now != "reachable"), (src, dst, pkt, extra, was, now)
+            assert not (was == "unknown" and now == "blocked"), (src, dst, pkt, extra, was, now)
+        seen.append(1)
+
+    run()
+    assert len(seen) >= MIN_CASES, len(seen)
