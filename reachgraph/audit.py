@@ -512,8 +512,7 @@ class Auditor:
         blocks = {e.cidr for e in acl.entries if e.egress == egress and e.action == "allow"
                   and e.protocol in ("tcp", "-1")}
         # Broadest first, so narrower blocks repeating the same gap are recognised.
-        return sorted(blocks, key=lambda c: (":" in c, parse_range(c).hi - parse_range(c).lo < 0,
-                                             -(parse_range(c).hi - parse_range(c).lo), c))
+        return sorted(blocks, key=lambda c: (":" in c, parse_range(c).lo - parse_range(c).hi, c))
 
     def _acl_reply(self, acl: NetworkAcl, egress: bool, peer: str, mine: set[str],
                    clients: list[Interface]) -> tuple[Finding, list[tuple[int, int]]] | None:

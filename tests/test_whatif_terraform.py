@@ -355,3 +355,111 @@ def test_missing_plan_file_exits_2(tmp_path):
 def test_changes_from_plan_validates_dicts_too(before_snapshot):
     with pytest.raises(InputError, match="no format_version"):
         changes_from_plan({"resource_changes": []}, before_snapshot.model)
+
+
+# -- more resource shapes ---------------------------------------------------------------------------------------
+
+def _rc(address: str, type_: str, actions: list[str], before, after, unknown=None) -> dict:
+    return {"address": address, "mode": "managed", "type": type_, "name": address.split(".")[-1],
+            "change": {"actions": actions, "before": before, "after": after, "after_unknown": unknown or {}}}
+
+
+def _plan(*rcs: dict) -> dict:
+    return {"format_version": "1.2", "terraform_version": "1.9.8", "resource_changes": list(rcs)}
+
+
+def test_egress_security_group_rule_names_the_destination_group(before_snapshot):
+    """aws_security_group_rule type=egress: source_security_group_id is the destination (AWS's UserIdGroupPairs)."""
+    snap, warnings = before_snapshot.with_plan(_plan(
+        _rc("aws_security_group_rule.api_egress_revoke_all", "aws_security_group_rule", ["delete"],
+            {"type": "egress", "security_group_id": NEW_SG, "protocol": "-1", "from_port": 0, "to_port": 0,
+             "cidr_blocks": ["0.0.0.0/0"], "self": False, "source_security_group_id": None}, None),
+        _rc("aws_security_group_rule.api_to_redis", "aws_security_group_rule", ["create"], None,
+            {"type": "egress", "security_group_id": NEW_SG, "protocol": "tcp", "from_port": 6379, "to_port": 6379,
+             "cidr_blocks": None, "self": False, "source_security_group_id": REDIS_SG}, {"id": True}),
+        _rc("aws_security_group_rule.redis_self", "aws_security_group_rule", ["create"], None,
+            {"type": "ingress", "security_group_id": REDIS_SG, "protocol": "tcp", "from_port": 6379, "to_port": 6379,
+             "self": True, "source_security_group_id": None}, {"id": True})))
+    assert warnings == []
+    egress = snap.model.groups[NEW_SG].egress
+    assert [(r.protocol, r.from_port, r.peer_kind, r.peer) for r in egress] == [("tcp", 6379, "group", REDIS_SG)]
+    assert any(r.peer == REDIS_SG for r in snap.model.groups[REDIS_SG].ingress)
+    r = snap.with_changes([f"authorize-ingress {REDIS_SG} tcp 6379 {NEW_SG}"]).query("api", "redis:6379")
+    assert r.verdict == "reachable"
+    assert snap.with_changes([f"authorize-ingress {REDIS_SG} tcp 6379 {NEW_SG}"]).query(
+        "api", "hokusai-alb:443").verdict == "blocked"
+
+
+def test_in_place_update_of_a_vpc_rule_revokes_the_old_and_authorizes_the_new(after_snapshot):
+    old = {"security_group_id": REDIS_SG, "ip_protocol": "tcp", "from_port": 6379, "to_port": 6379,
+           "referenced_security_group_id": NEW_SG, "id": "sgr-0e240228a0c81c095"}
+    new = dict(old, from_port=6380, to_port=6380)
+    w = apply_whatif(after_snapshot, plan=_plan(_rc("aws_vpc_security_group_ingress_rule.redis_from_api",
+                                                     "aws_vpc_security_group_ingress_rule", ["update"], old, new)))
+    assert [c.kind for c in w.changes] == ["revoke", "authorize"]
+    assert w.snapshot.query("api", "redis:6379").verdict == "blocked"
+    assert w.snapshot.query("api", "redis:6380").verdict == "reachable"
+
+
+def test_default_security_group_adoption_replaces_its_rules(before_snapshot):
+    default = next(g for g in before_snapshot.model.groups.values() if g.is_default)
+    w = apply_whatif(before_snapshot, plan=_plan(_rc(
+        "aws_default_security_group.default", "aws_default_security_group", ["create"], None,
+        {"vpc_id": "vpc-0a1b2c3d4e5f67890", "ingress": [], "egress": []}, {"id": True, "arn": True})))
+    assert w.warnings == ()
+    g = w.snapshot.model.groups[default.id]
+    assert g.ingress == () and g.egress == ()
+
+
+def test_replacing_a_service_removes_then_recreates_it(before_snapshot):
+    data = json.loads(MIGRATION.read_text())
+    svc = next(rc for rc in data["resource_changes"] if rc["type"] == "aws_ecs_service")
+    svc["change"]["actions"] = ["delete", "create"]
+    svc["change"]["before"]["network_configuration"][0]["security_groups"] = [NEW_SG]
+    w = apply_whatif(before_snapshot, plan=data)
+    assert [c.kind for c in w.changes] == ["create_group", "remove_workload", "create_service"]
+    services = [x for x in w.snapshot.model.workloads.values() if x.kind == "ecs_service"]
+    assert len(services) == 1 and services[0].group_ids == (API_TASKS,)
+    assert len(services[0].interface_ids) == 2     # desired_count
+    assert w.snapshot.query("api", "redis:6379").verdict == "blocked"
+
+
+def test_changes_to_unmodelled_attributes_of_supported_resources_are_warned(before_snapshot):
+    rg = {"replication_group_id": "hokusai-redis-development", "security_group_ids": [REDIS_SG], "port": 6379}
+    w = apply_whatif(before_snapshot, plan=_plan(_rc("aws_elasticache_replication_group.redis",
+                                                      "aws_elasticache_replication_group", ["update"], rg,
+                                                      dict(rg, port=6380))))
+    assert w.changes == ()
+    assert w.warnings == ("aws_elasticache_replication_group.redis: changes to port are not modelled; answers "
+                          "reflect the current values",)
+
+
+def test_acl_association_moves_a_subnet_and_its_deletion_returns_it_to_the_default(pre_migration):
+    subnet = "subnet-0076055968072a92c"
+    snap, warnings = pre_migration.with_plan(_plan(
+        _rc("aws_network_acl.data", "aws_network_acl", ["create"], None,
+            {"vpc_id": "vpc-0a1b2c3d4e5f67890", "ingress": [], "egress": [], "subnet_ids": []},
+            {"id": True, "arn": True}),
+        _rc("aws_network_acl_association.data", "aws_network_acl_association", ["create"], None,
+            {"subnet_id": subnet, "network_acl_id": None}, {"id": True, "network_acl_id": True})))
+    assert any("could not be traced" in x for x in warnings)   # no configuration: the ACL id cannot be traced
+    data = _plan(
+        _rc("aws_network_acl.data", "aws_network_acl", ["create"], None,
+            {"vpc_id": "vpc-0a1b2c3d4e5f67890", "ingress": [], "egress": [], "subnet_ids": []},
+            {"id": True, "arn": True}),
+        _rc("aws_network_acl_association.data", "aws_network_acl_association", ["create"], None,
+            {"subnet_id": subnet, "network_acl_id": None}, {"id": True, "network_acl_id": True}))
+    data["configuration"] = {"root_module": {"resources": [
+        {"address": "aws_network_acl_association.data", "mode": "managed", "type": "aws_network_acl_association",
+         "name": "data", "expressions": {"subnet_id": {"constant_value": subnet},
+                                         "network_acl_id": {"references": ["aws_network_acl.data.id",
+                                                                           "aws_network_acl.data"]}}}]}}
+    snap, warnings = pre_migration.with_plan(data)
+    assert warnings == []
+    assert snap.model.acls["tf:aws_network_acl.data"].subnet_ids == (subnet,)
+    assert subnet not in snap.model.acls[ACL].subnet_ids
+    assert snap.query("api", "hokusai-redis-development-001:6379").verdict == "blocked"
+    gone = snap.with_plan(_plan(_rc("aws_network_acl_association.data", "aws_network_acl_association", ["delete"],
+                                    {"subnet_id": subnet, "network_acl_id": "tf:aws_network_acl.data"}, None)))[0]
+    assert subnet in gone.model.acls[ACL].subnet_ids
+    assert gone.query("api", "redis:6379").verdict == "reachable"

@@ -77,7 +77,7 @@ EDGE_LEGEND: tuple[tuple[str, str], ...] = (
 )
 MARK_LEGEND: tuple[tuple[str, str], ...] = (
     ("allow", "admits the highlighted query"),
-    ("block", "blocks the highlighted query"),
+    ("block", "blocks the highlighted query (red arrows: its rules for that port, which admit others)"),
     ("endpoint", "source / destination of the highlighted query"),
 )
 PROTOCOL_ORDER = {"tcp": 0, "udp": 1, "icmp": 2, "icmpv6": 3}

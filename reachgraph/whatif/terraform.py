@@ -437,8 +437,26 @@ class _Res:
 # -- translation ---------------------------------------------------------------------------------------------------
 
 _PHASE = {"create_group": 0, "create_acl": 0, "authorize": 1, "revoke": 1, "add_acl_entry": 1,
-          "remove_acl_entry": 1, "associate_acl": 2, "move": 2, "create_service": 2, "remove_workload": 3,
+          "remove_acl_entry": 1, "associate_acl": 2, "move": 2, "create_service": 2, "remove_workload": 2,
           "delete_group": 4, "delete_acl": 4}
+
+# Attributes of supported resources that change reachability answers but are not modelled: changing them is
+# worth a warning (ports answer default-port queries; desired counts and load balancers change who talks).
+_UNMODELLED_ATTRS = {
+    "aws_ecs_service": ("desired_count", "load_balancer", "launch_type", "task_definition"),
+    "aws_elasticache_replication_group": ("port", "subnet_group_name", "num_cache_clusters", "num_node_groups"),
+    "aws_elasticache_cluster": ("port", "subnet_group_name", "num_cache_nodes"),
+}
+
+
+def _unmodelled_changes(res: _Res) -> None:
+    if res.actions != ["update"]:
+        return
+    changed = [a for a in _UNMODELLED_ATTRS.get(res.type, ())
+               if res.before.get(a) != res.after.get(a) or res.unknown_at([a]) is True]
+    if changed:
+        res.warnings.append(f"{res.address}: changes to {', '.join(changed)} are not modelled; answers reflect the "
+                            "current values")
 
 
 def changes_from_plan(plan: dict[str, Any], model: Model, source: str = "plan") -> PlanChanges:
@@ -464,6 +482,7 @@ def changes_from_plan(plan: dict[str, Any], model: Model, source: str = "plan") 
             continue
         try:
             out = handler(res, model)
+            _unmodelled_changes(res)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise InputError(f"{rc['address']}: cannot read the planned values ({exc})", source,
                              "is this unmodified terraform show -json output?") from None
