@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,8 @@ from reachgraph.model.records import Model
 from reachgraph.query import QueryEngine
 from reachgraph.result import QueryResult
 from reachgraph.fanout import WILDCARD, FanoutRow, reachable_from, reachers_of
+from reachgraph import frames
+from reachgraph.frames import FindingList, FlowList
 from reachgraph.resolve import split_destination
 from reachgraph.snapshot import CollectionError, RawSnapshot, read_snapshot
 
@@ -103,6 +106,23 @@ class Snapshot:
         """Every workload, referenced group, CIDR and the internet that reaches DESTINATION."""
         return _frame(reachers_of(self._engine, destination, port=port, protocol=protocol))
 
+    # -- DataFrame views (reachgraph.frames): what the engine sees, one row per thing ---------------------------
+    def security_groups(self) -> pd.DataFrame:
+        """One row per security group: id, name, vpc, members (interfaces), rule counts, referenced_by, ..."""
+        return frames.security_groups(self.reach)
+
+    def rules(self) -> pd.DataFrame:
+        """One row per security-group rule and peer; from_port/to_port are integers (Int64), not strings."""
+        return frames.rules(self.reach)
+
+    def interfaces(self) -> pd.DataFrame:
+        """One row per network interface: addresses, groups, subnet, the workloads it belongs to."""
+        return frames.interfaces(self.reach)
+
+    def workloads(self, include_members: bool = False) -> pd.DataFrame:
+        """One row per workload you can name in a query (with ECS tasks and member clusters if asked)."""
+        return frames.workloads(self.reach, include_members=include_members)
+
     # -- flows, paths, audit, diff, intents (reachgraph.flows / paths / audit / diff / intents) ------------
     @cached_property
     def flow_analysis(self) -> Any:
@@ -111,9 +131,12 @@ class Snapshot:
 
         return FlowAnalysis(self.reach, self._engine)
 
-    def flows(self, include_blocked: bool = False, include_internet: bool = False) -> list:
-        """Every workload-to-workload flow with its ports: reachgraph.flows.Flow records, sorted."""
-        return self.flow_analysis.flows(include_blocked=include_blocked, include_internet=include_internet)
+    def flows(self, include_blocked: bool = False, include_internet: bool = False) -> FlowList:
+        """Every workload-to-workload flow with its ports: reachgraph.flows.Flow records, sorted.
+
+        A list (`reachgraph.frames.FlowList`); `.to_frame()` gives the DataFrame, which Jupyter shows.
+        """
+        return FlowList(self.flow_analysis.flows(include_blocked=include_blocked, include_internet=include_internet))
 
     def paths(self, source: str, destination: str, max_hops: int = 4, include_unknown: bool = False) -> Any:
         """Multi-hop paths through workloads, e.g. internet -> alb -> api -> redis (reachgraph.paths.PathsResult)."""
@@ -122,11 +145,14 @@ class Snapshot:
         return find_paths(self.flow_analysis, source, destination, max_hops=max_hops,
                           include_unknown=include_unknown)
 
-    def audit(self) -> list:
-        """Findings, most severe first: reachgraph.audit.Finding records."""
+    def audit(self) -> FindingList:
+        """Findings, most severe first: reachgraph.audit.Finding records.
+
+        A list (`reachgraph.frames.FindingList`); `.to_frame()` gives the DataFrame, which Jupyter shows.
+        """
         from reachgraph.audit import Auditor  # noqa: PLC0415
 
-        return Auditor(self.reach, self._engine, self.flow_analysis, self.raw).run()
+        return FindingList(Auditor(self.reach, self._engine, self.flow_analysis, self.raw).run())
 
     def diff(self, other: Snapshot) -> Any:
         """What changed from this snapshot (old) to `other` (new): a reachgraph.diff.DiffResult."""
@@ -164,6 +190,32 @@ class Snapshot:
 def load(path: str | os.PathLike[str]) -> Snapshot:
     """Load a snapshot folder of AWS CLI JSON, or a snapshot file written by `reachgraph collect`."""
     return Snapshot(read_snapshot(path))
+
+
+def collect(profiles: Iterable[str] = (), regions: Iterable[str] = (), *, all_regions: bool = False,
+            role_arns: Iterable[str] = (), endpoint_url: str | None = None,
+            services: str | Iterable[str] | None = None, max_workers: int = 8,
+            output: str | os.PathLike[str] | None = None) -> Snapshot:
+    """Collect a snapshot from AWS (read-only, as `reachgraph collect` does) and load it.
+
+    Same options as the command: `regions` (or `all_regions`, or the profile's configured region), `profiles`,
+    `role_arns` to assume, `endpoint_url` (e.g. a moto server), `services` ("ec2,ecs,..."). With `output`, the
+    snapshot file is also written there (.json or .json.gz) and becomes the Snapshot's `source`. Calls that
+    failed are in the Snapshot's `errors`; answers that need their data are `unknown`. Needs credentials.
+    Also reachable as `reachgraph.collect(...)`; `reachgraph.collect.collect(...)` returns the raw result.
+    """
+    from pathlib import Path  # noqa: PLC0415
+
+    from reachgraph.collect.api import collect as run_collect  # noqa: PLC0415 - boto3 loads only here
+    from reachgraph.snapshot import _from_snapshot_file  # noqa: PLC0415
+
+    result = run_collect(profiles=profiles, regions=regions, all_regions=all_regions, role_arns=role_arns,
+                         endpoint_url=endpoint_url, services=services, max_workers=max_workers)
+    if output is not None:
+        return load(result.write(output))
+    manifest = result.document["manifest"]
+    where = ",".join(manifest.get("accounts", [])) + "/" + ",".join(manifest.get("regions", []))
+    return Snapshot(_from_snapshot_file(Path(f"collect:{where}"), result.document))
 
 
 def _frame(rows: list[FanoutRow]) -> pd.DataFrame:

@@ -28,13 +28,13 @@ def suggest_fixes(needs: list[Need], t: Traffic) -> tuple[str, ...]:
         by_group[(n.direction, n.group)].append(n)
     commands: list[str] = []
     for (direction, group), group_needs in sorted(by_group.items()):
-        for peer in _peers(group_needs):
-            commands.append(_command(direction, group, peer, t))
+        for is_group, peer in _peers(group_needs):
+            commands.append(_command(direction, group, peer, is_group, t))
     return tuple(dict.fromkeys(commands))
 
 
-def _peers(needs: list[Need]) -> list[str]:
-    """Group ids (sg-...) or CIDRs that together cover every blocked peer, fewest first."""
+def _peers(needs: list[Need]) -> list[tuple[bool, str]]:
+    """(is a group, group id or CIDR) that together cover every blocked peer, fewest first."""
     with_groups = [n for n in needs if n.peer_iface is not None and n.peer_iface.group_ids]
     without = sorted({_host_cidr(n.peer_address) for n in needs if n not in with_groups})
     peers: list[str] = []
@@ -54,7 +54,7 @@ def _peers(needs: list[Need]) -> list[str]:
         choice = (pref or sorted(first))[0]
         peers.append(choice)
         remaining = [n for n in remaining if choice not in n.peer_iface.group_ids]  # type: ignore[union-attr]
-    return peers + without
+    return [(True, g) for g in peers] + [(False, c) for c in without]
 
 
 def _host_cidr(address: str) -> str:
@@ -63,18 +63,17 @@ def _host_cidr(address: str) -> str:
     return f"{address}/128" if ":" in address else f"{address}/32"
 
 
-def _command(direction: str, group: str, peer: str, t: Traffic) -> str:
-    is_group = peer.startswith("sg-")
+def _command(direction: str, group: str, peer: str, is_group: bool, t: Traffic) -> str:
     if direction == "ingress" and t.protocol in ("tcp", "udp"):
         source = f"--source-group {peer}" if is_group else f"--cidr {peer}"
         return (f"aws ec2 authorize-security-group-ingress --group-id {group} --protocol {t.protocol} "
                 f"--port {t.port} {source}")
     verb = "authorize-security-group-ingress" if direction == "ingress" else "authorize-security-group-egress"
-    return f"aws ec2 {verb} --group-id {group} --ip-permissions '{_permission(peer, t)}'"
+    return f"aws ec2 {verb} --group-id {group} --ip-permissions '{_permission(peer, is_group, t)}'"
 
 
-def _permission(peer: str, t: Traffic) -> str:
-    if peer.startswith("sg-"):
+def _permission(peer: str, is_group: bool, t: Traffic) -> str:
+    if is_group:
         target = f"UserIdGroupPairs=[{{GroupId={peer}}}]"
     elif ":" in peer:
         target = f"Ipv6Ranges=[{{CidrIpv6={peer}}}]"

@@ -29,7 +29,7 @@ from reachgraph.query import QueryEngine
 from reachgraph.resolve import KIND_LABELS, Endpoint
 from reachgraph.result import QueryResult
 from reachgraph.semantics.addresses import AddrRange, is_public, parse_range
-from reachgraph.semantics.traffic import Traffic
+from reachgraph.semantics.traffic import Traffic, rule_admits
 
 INTERNET = "internet"
 ENDPOINT_BASIS = "endpoint port"
@@ -365,9 +365,14 @@ class FlowAnalysis:
         return self._sources_for(dst_key, internet=src_key == INTERNET).get(src_key, {})
 
     def _sources_for(self, dkey: str, internet: bool) -> dict[str, dict[Candidate, set[str]]]:
-        """Sources whose traffic some ingress rule of the destination might admit, with candidate traffic."""
+        """Sources whose traffic some ingress rule of the destination might admit, with candidate traffic.
+
+        A source gets the traffic its matching rules name, and the destination's endpoint ports that one of
+        those rules admits; any other traffic is certainly denied at the destination's ingress (SG-1), so it is
+        never evaluated, unless the engine might answer unknown or the two share an interface."""
         d = self.side(dkey)
         out: dict[str, dict[Candidate, set[str]]] = defaultdict(lambda: defaultdict(set))
+        matched: dict[str, list[Rule]] = defaultdict(list)
         for gid in sorted(d.groups):
             grp = self.model.groups.get(gid)
             for rule in grp.ingress if grp else ():
@@ -377,23 +382,26 @@ class FlowAnalysis:
                     continue
                 cands = rule_candidates(rule, d.ports)
                 for skey in sources:
+                    matched[skey].append(rule)
                     entry = out[skey]
-                    if not cands:
-                        entry.setdefault(_ANY, set()).add(rule.describe())
                     for c in cands:
                         entry[c].add(rule.describe())
+        forced: set[str] = set()
         if not internet:
             # Cannot be ruled out: destinations with unknown groups or interfaces, sources with unknown groups,
             # and sources sharing an interface with the destination (nothing filters that).
             every = sorted(self.top) if self._fuzzy(d) else self._fuzzy_sources()
             shared = {k for i in d.endpoint.interfaces for k in self._iface_index().get(i.id, ())}
-            for skey in sorted(set(every) | shared):
+            forced = set(every) | shared
+            for skey in sorted(forced):
                 out[skey]  # noqa: B018 - create the entry
         result: dict[str, dict[Candidate, set[str]]] = {}
         for skey, entry in out.items():
-            all_traffic = entry.pop(_ANY, set())
             for p in d.ports:
-                entry[Candidate("tcp", str(p), p)].update({ENDPOINT_BASIS} | all_traffic)
+                t = Traffic("tcp", p)
+                admitting = [r for r in matched.get(skey, ()) if rule_admits(r.protocol, r.from_port, r.to_port, t)]
+                if admitting or skey in forced:
+                    entry[Candidate("tcp", str(p), p)].update({ENDPOINT_BASIS} | {r.describe() for r in admitting})
             # Range rules whose range holds an endpoint port: the endpoint candidate covers them.
             for c in [c for c in entry if c.protocol == "tcp" and ("-" in c.ports or c.ports == "all")]:
                 lo, hi = _range_of(c)
@@ -488,9 +496,6 @@ class FlowAnalysis:
             pl = self.model.prefix_lists.get(rule.peer)
             return bool(pl) and any(is_public(parse_range(c)) for c in pl.cidrs)  # type: ignore[union-attr]
         return False
-
-
-_ANY = Candidate("*", "*")
 
 
 def _range_of(c: Candidate) -> tuple[int, int]:

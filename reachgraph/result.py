@@ -133,3 +133,68 @@ class QueryResult:
             "fixes": list(self.fixes), "warnings": list(self.warnings),
             "unknown_reasons": list(self.unknown_reasons),
         }
+
+    # -- display: a terminal (str), the REPL (repr), Jupyter (_repr_html_); none of this changes to_dict ------
+    def __str__(self) -> str:
+        """The report `reachgraph query` prints, as plain text: verdict first, each component, the fix."""
+        from rich.text import Text  # noqa: PLC0415 - the renderer is only needed to print
+
+        from reachgraph.render.text import query_lines  # noqa: PLC0415 - render imports this module
+
+        return "\n".join(Text.from_markup(line).plain.rstrip() for line in query_lines(self)).rstrip() + "\n"
+
+    def __repr__(self) -> str:
+        n_block, n_fix = len(self.blockers), len(self.fixes)
+        parts = [f"{n_block} blocker{'s' * (n_block != 1)}"] if n_block else []
+        parts += [f"{n_fix} fix{'es' * (n_fix != 1)}"] if n_fix else []
+        tail = f" ({', '.join(parts)})" if parts else ""
+        return f"<QueryResult {self.verdict.upper()} {self.source.text} -> {self.destination.text} {self.traffic}{tail}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the verdict first, coloured; then the blockers and allowing rules as tables; then the fix."""
+        return _result_html(self)
+
+
+_VERDICT_COLOURS = {"reachable": ("#1b5e20", "#ffffff"), "partial": ("#f9a825", "#000000"),
+                    "blocked": ("#b71c1c", "#ffffff"), "unknown": ("#6a1b9a", "#ffffff")}
+
+
+def _html_table(caption: str, headers: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
+    from html import escape  # noqa: PLC0415
+
+    head = "".join(f"<th style='text-align:left'>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{escape('' if c is None else str(c))}</td>"
+                                    for c in r) + "</tr>" for r in rows)
+    return (f"<table><caption style='text-align:left;font-weight:bold'>{escape(caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def _result_html(r: QueryResult) -> str:
+    from html import escape  # noqa: PLC0415
+
+    bg, fg = _VERDICT_COLOURS.get(r.verdict, ("#424242", "#ffffff"))
+    badge = (f"<span class='reachgraph-verdict reachgraph-{r.verdict}' style='background:{bg};color:{fg};"
+             f"font-weight:bold;padding:2px 8px;border-radius:3px'>{r.verdict.upper()}</span>")
+    out = [f"<div class='reachgraph-result'><p>{badge} <b>{escape(r.source.text)}</b> &rarr; "
+           f"<b>{escape(r.destination.text)}</b> <code>{escape(r.traffic)}</code></p>",
+           f"<p>from {escape(r.source.label)}<br>to {escape(r.destination.label)}"]
+    c = r.counts
+    if c.get("pairs"):
+        parts = ", ".join(f"{c[k]} {k}" for k in ("reachable", "blocked", "unknown") if c.get(k))
+        out.append(f"<br>{c['pairs']} interface pair{'s' * (c['pairs'] != 1)}: {escape(parts)}")
+    out.append("</p>")
+    if r.blockers:
+        out.append(_html_table("blocked by", ("code", "direction", "component", "pairs", "detail"),
+                               [(b.code, b.direction, b.component, b.pairs, b.detail) for b in r.blockers]))
+    if r.allowed_by:
+        out.append(_html_table("allowed by", ("direction", "component", "rule", "rule id"),
+                               [(a.direction, a.component, a.rule, a.rule_id) for a in r.allowed_by]))
+    if r.unknown_reasons:
+        out.append("<p><b>why unknown:</b></p><ul>" + "".join(f"<li>{escape(x)}</li>" for x in r.unknown_reasons)
+                   + "</ul>")
+    if r.fixes:
+        out.append("<p><b>fix:</b></p><pre>" + escape("\n".join(r.fixes)) + "</pre>")
+    if r.warnings:
+        out.append("<ul>" + "".join(f"<li>warning: {escape(w)}</li>" for w in r.warnings) + "</ul>")
+    out.append("</div>")
+    return "\n".join(out)

@@ -213,7 +213,8 @@ class _Estate:
             vpc = _Vpc(index=v, id=self.ids.new("vpc"), account=account, cidr=f"10.{v}.0.0/16", name=name,
                        ipv6=f"2600:1f18:{0x4000 + v:x}:ff00::/56" if v == 0 else None)
             self.vpcs.append(vpc)
-            tiers = {"public": (0, 22), "app": (32, 19), "data": (128, 21)}
+            # public 10.v.0-11.x (/22 per AZ), data 10.v.16-39.x (/21), app 10.v.64-255.x (/18): 49k task addresses
+            tiers = {"public": (0, 22), "app": (64, 18), "data": (16, 21)}
             for tier, (base, plen) in tiers.items():
                 per = 1 << (32 - plen)
                 vpc.subnets[tier] = []
@@ -386,7 +387,7 @@ class _Estate:
         acl("public", public, vpc.subnets["public"])
         if not default_app:
             app = [
-                entry(90, False, "6", f"10.{vpc.index}.250.0/24", "deny", ports=(0, 65535)),
+                entry(90, False, "6", f"10.{vpc.index}.60.0/24", "deny", ports=(0, 65535)),   # a retired range
                 entry(100, False, "6", vpc.cidr, ports=(0, 65535)),
                 entry(110, False, "6", hub if vpc.index else "10.0.0.0/8", ports=(0, 65535)),
                 entry(120, False, "6", "0.0.0.0/0", ports=(1024, 65535)),
@@ -528,8 +529,9 @@ class _Estate:
         self.apps: list[dict[str, Any]] = []
         self.shared_instances()
         while self.n_workloads < spec.workloads:
-            v = 0 if rng.random() < 0.2 else rng.randrange(len(self.vpcs))
-            self.app(self.vpcs[v])
+            # the hub holds twice a spoke's share of applications
+            v = rng.randrange(len(self.vpcs) + 1)
+            self.app(self.vpcs[max(0, v - 1)])
         self.cross_vpc_rules()
         self.noise_groups()
         self.place_tasks()

@@ -58,7 +58,8 @@ def test_move():
 
 
 @pytest.mark.parametrize("command", [
-    f"aws ec2 authorize-security-group-ingress --group-id {REDIS_SG} --protocol tcp --port 6379 --source-group {NEW_SG}",
+    f"aws ec2 authorize-security-group-ingress --group-id {REDIS_SG} --protocol tcp --port 6379 "
+    f"--source-group {NEW_SG}",
     f"aws ec2 authorize-security-group-ingress --group-id={REDIS_SG} --protocol=6 --port=6379 --source-group={NEW_SG}",
     f"aws ec2 authorize-security-group-ingress --group-id {REDIS_SG} --ip-permissions "
     f"'IpProtocol=tcp,FromPort=6379,ToPort=6379,UserIdGroupPairs=[{{GroupId={NEW_SG}}}]'",

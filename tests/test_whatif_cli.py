@@ -64,7 +64,8 @@ def test_diff_with_migration_plan_reports_the_lost_flow_with_its_cause():
     assert out["whatif"]["plan"] == MIGRATION
     text = run_cli("diff", PRE, "--plan", MIGRATION)
     assert text.returncode == 1
-    assert "aws_ecs_service.api: move ECS service hokusai-api-development to aws_security_group.api_tasks" in text.stdout
+    assert ("aws_ecs_service.api: move ECS service hokusai-api-development to aws_security_group.api_tasks"
+            in text.stdout)
 
 
 def test_diff_with_fix_plan_loses_nothing():

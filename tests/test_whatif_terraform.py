@@ -124,8 +124,6 @@ def test_fix_plan_adds_the_missing_ingress_rule_and_is_reachable(pre_migration, 
     assert r.returncode == 0 and r.stdout.startswith("REACHABLE")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: fixes.py writes a group that exists only in a plan (tf:...) as "
-                                       "--cidr, because it recognises groups by the 'sg-' prefix")
 def test_fix_for_a_planned_group_names_it_as_a_source_group(pre_migration):
     snap, _ = pre_migration.with_plan(MIGRATION)
     (fix,) = snap.query("api", "redis:6379").fixes
@@ -463,3 +461,23 @@ def test_acl_association_moves_a_subnet_and_its_deletion_returns_it_to_the_defau
                                     {"subnet_id": subnet, "network_acl_id": "tf:aws_network_acl.data"}, None)))[0]
     assert subnet in gone.model.acls[ACL].subnet_ids
     assert gone.query("api", "redis:6379").verdict == "reachable"
+
+
+def test_splat_references_name_every_instance(pre_migration):
+    data = json.loads(MIGRATION.read_text())
+    sg = next(rc for rc in data["resource_changes"] if rc["address"] == "aws_security_group.api_tasks")
+    twins = []
+    for i in (0, 1):
+        twin = copy.deepcopy(sg)
+        twin["address"], twin["index"] = f"aws_security_group.api[{i}]", i
+        twin["change"]["after"]["name"] = f"api-{i}"
+        twins.append(twin)
+    data["resource_changes"] = [rc for rc in data["resource_changes"] if rc is not sg] + twins
+    svc = next(r for r in data["configuration"]["root_module"]["resources"] if r["address"] == "aws_ecs_service.api")
+    svc["expressions"]["network_configuration"][0]["security_groups"] = {
+        "references": ["aws_security_group.api[*].id", "aws_security_group.api"]}
+    snap, warnings = pre_migration.with_plan(data)
+    assert warnings == []
+    api = next(w for w in snap.model.workloads.values() if w.kind == "ecs_service")
+    assert api.group_ids == ("tf:aws_security_group.api[0]", "tf:aws_security_group.api[1]")
+    assert snap.query("hokusai-alb", "api:8000").verdict == "reachable"

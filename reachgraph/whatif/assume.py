@@ -1,6 +1,6 @@
 """Parse proposed changes typed on the command line (`--assume`) and AWS CLI commands (query's fixes).
 
-    authorize-ingress GROUP PROTOCOL PORTS PEER      e.g. authorize-ingress sg-0454e74e2924a7754 tcp 6379 sg-0864e6f6aee2a5cf4
+    authorize-ingress GROUP PROTOCOL PORTS PEER   (authorize-ingress sg-0454e74e2924a7754 tcp 6379 sg-0864e6f6aee2a5cf4)
     revoke-ingress    GROUP PROTOCOL PORTS PEER
     authorize-egress  GROUP PROTOCOL PORTS PEER
     revoke-egress     GROUP PROTOCOL PORTS PEER

@@ -78,8 +78,9 @@ def make_rule(group_id: str, direction: str, protocol: Any, from_port: int | Non
     proto = normalize_protocol(protocol)
     lo, hi = rule_ports(proto, from_port, to_port)
     kind, value, account = peer_of(peer)
-    return Rule(group_id=group_id, direction=direction, protocol=proto, from_port=lo, to_port=hi,  # type: ignore[arg-type]
-                peer_kind=kind, peer=value, peer_account=account, description=description or None)  # type: ignore[arg-type]
+    return Rule(group_id=group_id, direction=direction, protocol=proto,  # type: ignore[arg-type]
+                from_port=lo, to_port=hi, peer_kind=kind, peer=value,  # type: ignore[arg-type]
+                peer_account=account, description=description or None)
 
 
 def rule_key(r: Rule) -> tuple[Any, ...]:

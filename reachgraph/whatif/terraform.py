@@ -27,8 +27,9 @@ from reachgraph.errors import InputError
 from reachgraph.model.protocols import normalize_protocol
 from reachgraph.model.records import AclEntry, Model, Rule
 from reachgraph.whatif.changes import (
-    PLACEHOLDER_PREFIX, UNKNOWN_PREFIX, AddAclEntry, AssociateAcl, AuthorizeRule, Change, CreateAcl, CreateGroup, CreateService,
-    DeleteAcl, DeleteGroup, MoveWorkload, RemoveAclEntry, RemoveWorkload, RevokeRule, make_rule, rule_key,
+    PLACEHOLDER_PREFIX, UNKNOWN_PREFIX, AddAclEntry, AssociateAcl, AuthorizeRule, Change, CreateAcl, CreateGroup,
+    CreateService, DeleteAcl, DeleteGroup, MoveWorkload, RemoveAclEntry, RemoveWorkload, RevokeRule, make_rule,
+    rule_key,
 )
 
 SUPPORTED_TYPES = (
@@ -186,7 +187,8 @@ class _Tracer:
         mod = self._module(scope)
         if mod is None:
             return None
-        res = next((r for r in mod.get("resources", []) if isinstance(r, dict) and r.get("address") == local), None)
+        res = next((r for r in mod.get("resources") or [] if isinstance(r, dict) and r.get("address") == local),
+                   None)
         if res is None:
             return None
         node: Any = res.get("expressions")
@@ -286,6 +288,8 @@ class _Tracer:
         if target in self.by_address:
             return [target]
         cands = sorted(self.by_base.get(_strip_index(target), []))
+        if target.endswith("[*]"):
+            return cands
         if _strip_index(target) != target:
             return [a for a in cands if a == target]
         if len(cands) <= 1:
