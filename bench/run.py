@@ -1,7 +1,7 @@
 """reachgraph benchmark: cost per estate size, as ratios against references measured in the same run.
 
     python bench/run.py --sizes S,M,L --out bench/results/latest.json
-    python bench/run.py --profile M            # cProfile of load+build and of the flows matrix
+    python bench/run.py --profile M            # cProfile of load+build, point queries, query * DST, flows
 
 For every size a fresh subprocess (so sizes do not pollute each other's memory or caches) measures:
 
@@ -54,7 +54,7 @@ BUDGET = {
     "point": {"XS": 20, "S": 30, "M": 60, "L": 120},
     "brute_point": {"XS": 20, "S": 30, "M": 60, "L": 120},
     "reachers": {"XS": 20, "S": 30, "M": 60, "L": 180},
-    "flows": {"XS": 120, "S": 300, "M": 900, "L": 600},
+    "flows": {"XS": 120, "S": 300, "M": 900, "L": 300},
     "flows_sample": {"XS": 60, "S": 60, "M": 120, "L": 300},
     "brute_flows": {"XS": 20, "S": 30, "M": 60, "L": 120},
     "audit": {"XS": 60, "S": 120, "M": 300, "L": 600},
@@ -188,6 +188,11 @@ def worker(size: str, estate: Path, seed: int, profile_dir: Path | None) -> dict
 
     rng = random.Random(f"bench:{seed}:{size}")
     queries = point_queries(snap, top, rng, 400)
+    mem = res["memory_mb"] = {"rss_after_load": res["rss_after_load_mb"]}
+
+    def phase_done(name: str) -> None:
+        mem[f"rss_after_{name}"] = rss_mb()
+        mem[f"peak_after_{name}"] = peak_mb()
 
     # -- point queries ----------------------------------------------------------------------------------
     times, verdicts = [], Counter()
@@ -206,51 +211,38 @@ def worker(size: str, estate: Path, seed: int, profile_dir: Path | None) -> dict
         res["notes"].append(f"point queries: budget of {BUDGET['point'][size]} s reached after {len(times)}")
     res["point_query"] = {"n": len(times), "median_s": statistics.median(times) if times else None,
                           "p90_s": sorted(times)[int(0.9 * (len(times) - 1))] if times else None,
-                          "max_s": max(times) if times else None, "verdicts": dict(verdicts)}
-
-    # -- brute force on the same point queries ----------------------------------------------------------
-    ref, ref_build_s = reference_of(estate)
-    res["reference_index_s"] = ref_build_s
-    if ref is None:
-        res["skipped"].append("brute force: tests/reference.py not found")
-    else:
-        bt, pairs = [], 0
-        try:
-            with budget(BUDGET["brute_point"][size]):
-                for src, dst, port in queries[:len(times)]:
-                    t0 = time.perf_counter()
-                    pairs += brute_pairs(ref, m, src, dst, port)
-                    bt.append(time.perf_counter() - t0)
-        except BudgetExceeded:
-            res["notes"].append(f"brute-force point queries: budget reached after {len(bt)}")
-        res["brute_point_query"] = {"n": len(bt), "median_s": statistics.median(bt) if bt else None,
-                                    "interface_pairs": pairs}
+                          "max_s": max(times) if times else None, "verdicts": dict(verdicts),
+                          "note": "Snapshot.query by workload name (resolution included), tcp"}
+    phase_done("point")
 
     # -- query '*' DST --------------------------------------------------------------------------------
-    rt = []
-    dests = []
+    rt: list[float] = []
+    dests: list[tuple[str, int]] = []
     for _, dst, port in queries:
         if dst.name not in [d[0] for d in dests]:
             dests.append((dst.name, port))
         if len(dests) == 5:
             break
+    t_all = time.perf_counter()
     try:
         with budget(BUDGET["reachers"][size]):
             for name, port in dests:
                 t, _ = timed(lambda: snap.reachers_of(name, port=port))
                 rt.append(t)
     except BudgetExceeded:
-        res["notes"].append(f"query '*' DST: budget reached after {len(rt)} of {len(dests)}")
+        res["notes"].append(f"query '*' DST: budget of {BUDGET['reachers'][size]} s reached after {len(rt)} of "
+                            f"{len(dests)} destinations")
     res["reachers_of"] = {"n": len(rt), "median_s": statistics.median(rt) if rt else None,
-                          "all_s": rt, "destinations": [d[0] for d in dests[:len(rt)]]}
+                          "all_s": rt, "destinations": [d[0] for d in dests[:len(rt) + 1]]}
+    if not rt:
+        res["reachers_of"]["timed_out_after_s"] = time.perf_counter() - t_all
+        res["reachers_of"]["note"] = f"the first destination ({dests[0][0]}) did not finish within the budget"
+    phase_done("reachers")
 
     # -- the flow matrix --------------------------------------------------------------------------------
     flows_info, flows = flow_matrix(snap, size, rng)
     res["flows"] = flows_info
-
-    # -- brute force on a sample of the flow matrix's interface pairs ----------------------------------
-    if ref is not None and flows_info.get("interface_pairs"):
-        res["brute_flows"] = brute_flows(ref, snap, flows, flows_info, size, rng)
+    phase_done("flows")
 
     # -- audit -------------------------------------------------------------------------------------------
     if hasattr(snap, "audit"):
@@ -266,6 +258,7 @@ def worker(size: str, estate: Path, seed: int, profile_dir: Path | None) -> dict
                                 "note": "flow matrix already computed (cached), as Snapshot.audit() reuses it"}
             except BudgetExceeded:
                 res["audit"] = {"seconds": None, "timed_out_after_s": BUDGET["audit"][size]}
+        phase_done("audit")
     else:
         res["skipped"].append("audit: Snapshot.audit() does not exist")
 
@@ -284,10 +277,33 @@ def worker(size: str, estate: Path, seed: int, profile_dir: Path | None) -> dict
             res["notes"].append(f"diagram: budget reached after {len(dt)}")
         res["diagram"] = {"n": len(dt), "median_s": statistics.median(dt) if dt else None, "focus": focus[:len(dt)],
                           "dot_chars": sizes, "note": "diagram model + DOT text; Graphviz layout not included"}
+        phase_done("diagram")
     else:
         res["skipped"].append("diagram: Snapshot.diagram() does not exist")
 
+    # reachgraph's own peak: everything above, before the reference loads its own copy of the raw JSON
     res["peak_mb"] = peak_mb()
+
+    # -- the brute-force reference: the same point queries, and a sample of the flow matrix ------------
+    ref, ref_build_s = reference_of(estate)
+    res["reference_index_s"] = ref_build_s
+    if ref is None:
+        res["skipped"].append("brute force: tests/reference.py not found")
+    else:
+        bt, pairs = [], 0
+        try:
+            with budget(BUDGET["brute_point"][size]):
+                for src, dst, port in queries[:len(times)]:
+                    t0 = time.perf_counter()
+                    pairs += brute_pairs(ref, m, src, dst, port)
+                    bt.append(time.perf_counter() - t0)
+        except BudgetExceeded:
+            res["notes"].append(f"brute-force point queries: budget reached after {len(bt)}")
+        res["brute_point_query"] = {"n": len(bt), "median_s": statistics.median(bt) if bt else None,
+                                    "interface_pairs": pairs}
+        if flows_info.get("interface_pairs"):
+            res["brute_flows"] = brute_flows(ref, snap, flows, flows_info, size, rng)
+    res["peak_with_reference_mb"] = peak_mb()
     res["rss_end_mb"] = rss_mb()
     return res
 
@@ -503,6 +519,31 @@ def profile(size: str, estate: Path, snap: Any, out_dir: Path, res: dict[str, An
     pr.disable()
     dump(pr, "load_build", time.perf_counter() - t0)
     s2 = snap_ref[0]
+    m = s2.model
+    top = [w for w in m.workloads.values() if not (w.parent and w.parent in m.workloads)]
+    queries = point_queries(s2, top, random.Random(f"bench:profile:{size}"), 200)
+    pr = cProfile.Profile()
+    t0 = time.perf_counter()
+    pr.enable()
+    for src, dst, port in queries:
+        try:
+            s2.query(src.name, dst.name, port=port)
+        except Exception:  # noqa: BLE001 - an input error is not what is profiled
+            pass
+    pr.disable()
+    dump(pr, "point", time.perf_counter() - t0, f"; {len(queries)} point queries")
+    dests = list(dict.fromkeys((d.name, p) for _, d, p in queries))[:3]
+    pr = cProfile.Profile()
+    t0 = time.perf_counter()
+    pr.enable()
+    try:
+        with budget(BUDGET["reachers"][size] * 2):
+            for name, port in dests:
+                s2.reachers_of(name, port=port)
+    except BudgetExceeded:
+        pass
+    pr.disable()
+    dump(pr, "reachers", time.perf_counter() - t0, f"; query '*' DST for {', '.join(d[0] for d in dests)}")
     pr = cProfile.Profile()
     t0 = time.perf_counter()
     pr.enable()
@@ -605,7 +646,7 @@ def report(results: dict[str, Any]) -> str:
     sizes = [s for s in results["sizes"]]
     lines = []
     hdr = ("size", "ifaces", "groups", "wl", "json.load", "load", "build", "load+build", "ratio<=3",
-           "point q", "q/(l+b)", "'*' DST", "flows", "brute flows", "speed-up", "audit", "diagram", "peak MB")
+           "point q", "q/(l+b)", "q vs brute", "'*' DST", "flows", "brute flows", "speed-up", "audit", "diagram", "peak MB")
     rows = []
     for s in sizes:
         r = results["results"][s]
@@ -619,11 +660,15 @@ def report(results: dict[str, Any]) -> str:
                      f"{d['load_build_over_json']:.2f}" if "load_build_over_json" in d else "-",
                      fmt_s((r.get("point_query") or {}).get("median_s")),
                      f"{d['point_over_load_build']:.2e}" if "point_over_load_build" in d else "-",
-                     fmt_s((r.get("reachers_of") or {}).get("median_s")),
+                     f"{d['point_speedup_vs_brute']:.1f}x" if "point_speedup_vs_brute" in d else "-",
+                     fmt_s((r.get("reachers_of") or {}).get("median_s")) if (r.get("reachers_of") or {}).get("n")
+                     else ">" + fmt_s((r.get("reachers_of") or {}).get("timed_out_after_s")),
                      fmt_s(fl.get("seconds")) + ("*" if fl.get("extrapolated") else ""),
                      fmt_s(bf.get("seconds")) + ("*" if bf.get("extrapolated") else ""),
                      f"{d['flows_speedup_vs_brute']:.1f}x" if "flows_speedup_vs_brute" in d else "-",
-                     fmt_s((r.get("audit") or {}).get("seconds")),
+                     fmt_s((r.get("audit") or {}).get("seconds")) if (r.get("audit") or {}).get("seconds")
+                     else (">" + fmt_s(r["audit"]["timed_out_after_s"]) if (r.get("audit") or {}).get(
+                         "timed_out_after_s") else "skip"),
                      fmt_s((r.get("diagram") or {}).get("median_s")),
                      f"{r.get('peak_mb', 0):.0f}"))
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(hdr)]

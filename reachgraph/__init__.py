@@ -9,7 +9,7 @@
 from AWS (read-only) and returns the same `Snapshot` (see `reachgraph.api.collect`).
 """
 
-from typing import Any
+import typing as _typing
 
 from reachgraph.api import Snapshot, load
 from reachgraph.errors import InputError, ReachgraphError
@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 __all__ = ["Snapshot", "load", "collect", "QueryResult", "InputError", "ReachgraphError", "__version__"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     # `reachgraph.collect` is the collector package, and calling it collects and loads a Snapshot. It is
     # imported on first use so that boto3 stays off `import reachgraph` and the other commands' start-up.
     if name == "collect":

@@ -357,6 +357,11 @@ class Auditor:
             for r in g.ingress + g.egress:
                 if r.peer_kind == "group" and r.peer != g.id:
                     refs[r.peer].append(r)
+        # With collection errors an attachment may simply not have been collected: say so, and grade it info.
+        n_err = len(self.model.errors)
+        caveat = (f"; the snapshot is incomplete ({_plural(n_err, 'collection error')}), so check before deleting"
+                  if n_err else "")
+        severity = "info" if n_err else "low"
         out = []
         for g in self.model.groups.values():
             if g.is_default or att.get(g.id):
@@ -364,18 +369,18 @@ class Auditor:
             rules = sorted(refs.get(g.id, []), key=lambda r: (r.group_id, r.direction, _rule_ref(r)))
             if not rules:
                 out.append(Finding(
-                    "UNUSED_GROUP", "low", (g.id,),
+                    "UNUSED_GROUP", severity, (g.id,),
                     f"{self.gname(g.id)} is attached to nothing (no interface, instance, ECS service, cache, "
-                    f"database, function or load balancer) and no other group's rule names it; delete it",
+                    f"database, function or load balancer) and no other group's rule names it; delete it{caveat}",
                     (f"aws ec2 delete-security-group --group-id {g.id}",)))
                 continue
             holders = sorted({r.group_id for r in rules})
             out.append(Finding(
-                "REFERENCED_UNATTACHED_GROUP", "low", (g.id,),
+                "REFERENCED_UNATTACHED_GROUP", severity, (g.id,),
                 f"{self.gname(g.id)} is attached to nothing, but {_plural(len(rules), 'rule')} in "
                 f"{', '.join(self.gname(h) for h in holders)} still {'names' if len(rules) == 1 else 'name'} it; "
                 f"{'that rule matches' if len(rules) == 1 else 'those rules match'} nothing: remove "
-                f"{'it' if len(rules) == 1 else 'them'}, then the group",
+                f"{'it' if len(rules) == 1 else 'them'}, then the group{caveat}",
                 tuple(revoke_command(r) for r in rules) + (f"aws ec2 delete-security-group --group-id {g.id}",)))
         return out
 
@@ -483,30 +488,83 @@ class Auditor:
 
     # -- ACL replies -----------------------------------------------------------------------------------
     def acl_ephemeral(self) -> list[Finding]:
-        """ACLs whose reply rules admit only part of 1024-65535 (NACL-6)."""
-        subnets_of: dict[str, list[str]] = defaultdict(list)
+        """ACLs whose reply rules admit only part of 1024-65535, the range NAT gateways, Lambda and load
+        balancers use (NACL-6).
+
+        Medium where such a client exists: a NAT gateway in the ACL's subnets (replies from the internet), a
+        Lambda or load balancer interface in them (replies from the VPC), or a Lambda or load balancer
+        elsewhere that the ACL's subnets reply to. Low where the ACL has reply rules that cover only part of the
+        range but no such client uses it today."""
+        subnets_of: dict[str, set[str]] = defaultdict(set)
         for sub in self.model.subnets.values():
             acl = acls.acl_of_subnet(self.model, sub.id, sub.vpc_id)
             if acl is not None:
-                subnets_of[acl.id].append(sub.id)
-        wide_clients = [i for i in self.model.interfaces.values() if _wide_client(i)]
-        out = []
+                subnets_of[acl.id].add(sub.id)
+        clients = sorted((i for i in self.model.interfaces.values() if _wide_client(i)), key=lambda i: i.id)
+        out: list[Finding] = []
+        ifaces_in: dict[str, list[Interface]] = defaultdict(list)
+        for i in self.model.interfaces.values():
+            ifaces_in[i.subnet_id or ""].append(i)
         for acl in self.model.acls.values():
-            mine = set(subnets_of.get(acl.id, ()))
+            mine = subnets_of.get(acl.id, set())
+            # Ingress rules of the groups behind this ACL: who may open connections to its subnets at all.
+            gids = {g for sid in mine for i in ifaces_in.get(sid, ()) for g in i.group_ids}
+            server_rules = [r for g in sorted(gids) if g in self.model.groups for r in self.model.groups[g].ingress]
+            # (direction, peer block) -> clients whose replies cross this ACL from or to that block
+            needs: dict[tuple[bool, str], list[Interface]] = defaultdict(list)
+            for c in clients:
+                if c.subnet_id in mine:
+                    for peer in self._reply_sources(c):
+                        needs[(False, peer)].append(c)
+                elif c.vpc_id == acl.vpc_id and not _is_nat(c) and self._may_open(c, server_rules):
+                    sub = self.model.subnets.get(c.subnet_id or "")
+                    if sub and sub.cidr_v4:
+                        needs[(True, sub.cidr_v4)].append(c)
+            # Each problem once per ACL, direction and admitted ports: (egress, allowed) -> peers, clients, deniers
+            issues: dict[tuple[bool, tuple], tuple[list[str], list[Interface], set[int]]] = {}
+            for (egress, peer), affected in sorted(needs.items()):
+                gap = self._reply_gap(acl, egress, peer, bool(affected))
+                if gap is not None:
+                    entry = issues.setdefault((egress, tuple(gap[0])), ([], [], set()))
+                    entry[0].append(peer)
+                    entry[1].extend(affected)
+                    entry[2].update(gap[1])
             for egress in (False, True):
-                reported: list[tuple[Any, list[tuple[int, int]]]] = []
                 for peer in self._acl_peers(acl, egress):
                     block = parse_range(peer)
-                    found = self._acl_reply(acl, egress, peer, mine, wide_clients)
-                    if found is None:
+                    if any(e == egress and any(block.within(parse_range(p)) or parse_range(p).within(block)
+                                               for p in v[0]) for (e, _), v in issues.items()):
                         continue
-                    f, allowed = found
-                    # A narrower block with the same gap as a broader one already reported says nothing new.
-                    if any(block.within(b) and allowed == a for b, a in reported):
-                        continue
-                    reported.append((block, allowed))
-                    out.append(f)
+                    gap = self._reply_gap(acl, egress, peer, False)
+                    if gap is None or sum(hi - lo + 1 for lo, hi in gap[0]) < 1024:
+                        continue  # no reply rules here (at most a few service ports), and nobody who needs them
+                    issues[(egress, tuple(gap[0]) + (peer,))] = ([peer], [], gap[1])
+            for (egress, allowed_key), (peers, affected, deniers) in sorted(issues.items(), key=lambda x: (
+                    x[0][0], x[1][0])):
+                allowed = [a for a in allowed_key if isinstance(a, tuple)]
+                out.append(self._acl_finding(acl, egress, peers, allowed, affected, deniers))
         return out
+
+    def _may_open(self, c: Interface, rules: list[Rule]) -> bool:
+        """Does some ingress rule name the client (its group, a block or prefix list holding its address)?"""
+        addrs = [parse_range(a) for a in c.private_ipv4]
+        for r in rules:
+            if r.peer_kind == "group" and r.peer in c.group_ids:
+                return True
+            if r.peer_kind == "cidr4" and any(a.within(parse_range(r.peer)) for a in addrs):
+                return True
+            if r.peer_kind == "prefix_list":
+                pl = self.model.prefix_lists.get(r.peer)
+                if pl and any(a.within(parse_range(b)) for b in pl.cidrs if ":" not in b for a in addrs):
+                    return True
+        return False
+
+    def _reply_sources(self, c: Interface) -> list[str]:
+        """Where replies to a wide-range client come from: the internet for a NAT gateway, its VPC otherwise."""
+        if _is_nat(c):
+            return ["0.0.0.0/0"]
+        vpc = self.model.vpcs.get(c.vpc_id or "")
+        return list(vpc.cidrs_v4[:1]) if vpc and vpc.cidrs_v4 else []
 
     def _acl_peers(self, acl: NetworkAcl, egress: bool) -> list[str]:
         blocks = {e.cidr for e in acl.entries if e.egress == egress and e.action == "allow"
@@ -514,45 +572,52 @@ class Auditor:
         # Broadest first, so narrower blocks repeating the same gap are recognised.
         return sorted(blocks, key=lambda c: (":" in c, parse_range(c).lo - parse_range(c).hi, c))
 
-    def _acl_reply(self, acl: NetworkAcl, egress: bool, peer: str, mine: set[str],
-                   clients: list[Interface]) -> tuple[Finding, list[tuple[int, int]]] | None:
+    def _reply_gap(self, acl: NetworkAcl, egress: bool, peer: str,
+                   needed: bool) -> tuple[list[tuple[int, int]], set[int]] | None:
+        """The reply ports this ACL admits to or from addresses of `peer` when it admits only part of 1024-65535
+        (addresses it denies altogether are a deliberate block, not a reply-range gap), with the entries that
+        deny the rest. When every address gets no reply port at all, that is a gap only if a client needs it."""
         block = parse_range(peer)
         q = acls.AclQuestion("tcp", block.version, ((block.lo, block.hi),), EPHEMERAL)
         split = acls.evaluate(acl, egress, q)
-        allowed = _ports_allowed_everywhere(split.allowed_rects(), block.lo, block.hi, EPHEMERAL)
-        missing = _subtract([EPHEMERAL], allowed)
-        if not missing:
-            return None
-        if egress:
-            # Replies leaving these subnets toward clients elsewhere in `peer`.
-            affected = [i for i in clients if i.subnet_id not in mine and _in_block(i, block)]
-            where, role = "outbound", "to"
+        segments = _port_sets_by_address(split.allowed_rects(), block.lo, block.hi, EPHEMERAL)
+        partial = [(size, ports) for size, ports in segments if ports and _subtract([EPHEMERAL], ports)]
+        if partial:
+            allowed = max(partial, key=lambda x: (x[0], x[1]))[1]
+        elif needed and not any(ports for _, ports in segments):
+            allowed = []
         else:
-            affected = [i for i in clients if i.subnet_id in mine]
-            where, role = "inbound", "from"
-        if not allowed and not affected:
-            return None  # no reply rules at all and nobody here who needs them: not this finding
-        severity = "medium" if affected else "low"
-        who = (f"; affects {', '.join(sorted(_client_name(i) for i in affected)[:5])}" if affected else
-               "; no NAT gateway, Lambda or load balancer uses it today")
-        deny_numbers = sorted({n for r, n in split.denied if _overlaps_ports(r, missing)})
-        fixes = self._acl_fix(acl, egress, peer, deny_numbers)
-        msg = (f"{acl.id} {where} admits tcp replies {role} {peer} only on ports {_ranges_text(allowed)}; NAT "
-               f"gateways, Lambda and load balancers use 1024-65535, so replies on {_ranges_text(missing)} are "
-               f"dropped (NACL-6){who}")
-        return Finding("ACL_EPHEMERAL_REPLY", severity, (acl.id, "inbound" if not egress else "outbound", peer), msg,
-                       fixes), allowed
+            return None
+        missing = _subtract([EPHEMERAL], allowed)
+        return allowed, {n for r, n in split.denied if _overlaps_ports(r, missing)}
 
-    def _acl_fix(self, acl: NetworkAcl, egress: bool, peer: str, deny_numbers: list[int]) -> tuple[str, ...]:
+    def _acl_finding(self, acl: NetworkAcl, egress: bool, peers: list[str], allowed: list[tuple[int, int]],
+                     affected: list[Interface], deniers: set[int]) -> Finding:
+        missing = _subtract([EPHEMERAL], allowed)
+        where, role = ("outbound", "to") if egress else ("inbound", "from")
+        names = sorted({_client_name(i) for i in affected})
+        who = (f"; affects {', '.join(names[:5])}{f' and {len(names) - 5} more' if len(names) > 5 else ''}"
+               if affected else "; no NAT gateway, Lambda or load balancer relies on it today")
+        msg = (f"{acl.id} {where} admits tcp replies {role} {', '.join(peers)} "
+               f"{'only on ports ' + _ranges_text(allowed) if allowed else 'on no port'} of 1024-65535; NAT "
+               f"gateways, Lambda and load balancers need all of it, so replies on {_ranges_text(missing)} are "
+               f"dropped (NACL-6){who}")
+        return Finding("ACL_EPHEMERAL_REPLY", "medium" if affected else "low", (acl.id, where, *peers), msg,
+                       self._acl_fix(acl, egress, peers, sorted(deniers)))
+
+    def _acl_fix(self, acl: NetworkAcl, egress: bool, peers: list[str], deny_numbers: list[int]) -> tuple[str, ...]:
         used = {e.rule_number for e in acl.entries if e.egress == egress}
         limit = deny_numbers[0] if deny_numbers else 32767
-        number = next((n for n in range(limit - 1, 0, -1) if n not in used), None)
-        if number is None:
+        free = [n for n in range(limit - 1, 0, -1) if n not in used][:len(peers)]
+        if len(free) < len(peers):
             return ()
-        family = "--ipv6-cidr-block" if ":" in peer else "--cidr-block"
-        return (f"aws ec2 create-network-acl-entry --network-acl-id {acl.id} --{'egress' if egress else 'ingress'} "
-                f"--rule-number {number} --protocol tcp --port-range From={EPHEMERAL[0]},To={EPHEMERAL[1]} "
-                f"{family} {peer} --rule-action allow",)
+        out = []
+        for number, peer in zip(sorted(free), peers):
+            family = "--ipv6-cidr-block" if ":" in peer else "--cidr-block"
+            out.append(f"aws ec2 create-network-acl-entry --network-acl-id {acl.id} "
+                       f"--{'egress' if egress else 'ingress'} --rule-number {number} --protocol tcp --port-range "
+                       f"From={EPHEMERAL[0]},To={EPHEMERAL[1]} {family} {peer} --rule-action allow")
+        return tuple(out)
 
     # -- shadowed rules ------------------------------------------------------------------------------
     def shadowed_rules(self) -> list[Finding]:
@@ -645,6 +710,10 @@ def _wide_client(i: Interface) -> bool:
         i.description.startswith(("ELB ", "AWS Lambda", "Interface for NAT"))
 
 
+def _is_nat(i: Interface) -> bool:
+    return i.interface_type == "nat_gateway" or i.description.startswith("Interface for NAT")
+
+
 def _client_name(i: Interface) -> str:
     kind = ("NAT gateway" if i.interface_type == "nat_gateway" or i.description.startswith("Interface for NAT")
             else "Lambda" if i.interface_type == "lambda" or i.description.startswith("AWS Lambda")
@@ -652,30 +721,21 @@ def _client_name(i: Interface) -> str:
     return f"{kind} {i.id} in {i.subnet_id}"
 
 
-def _in_block(i: Interface, block: Any) -> bool:
-    addrs = i.private_ipv4 if block.version == 4 else i.ipv6
-    return any(parse_range(a).within(block) for a in addrs)
-
-
-def _ports_allowed_everywhere(rects: list[tuple[int, int, int, int]], lo: int, hi: int,
-                              ports: tuple[int, int]) -> list[tuple[int, int]]:
-    """Port intervals allowed for every address in [lo, hi]."""
-    cuts = sorted({ports[0], ports[1] + 1} | {r[2] for r in rects} | {r[3] + 1 for r in rects})
-    out: list[tuple[int, int]] = []
+def _port_sets_by_address(rects: list[tuple[int, int, int, int]], lo: int, hi: int,
+                          ports: tuple[int, int]) -> list[tuple[int, list[tuple[int, int]]]]:
+    """For each stretch of addresses in [lo, hi] that the ACL treats alike: its size and its allowed ports."""
+    cuts = sorted({lo, hi + 1} | {max(lo, r[0]) for r in rects if r[0] <= hi} |
+                  {min(hi, r[1]) + 1 for r in rects if r[1] >= lo})
+    out = []
     for a, b in zip(cuts, cuts[1:]):
-        if a < ports[0] or b - 1 > ports[1]:
-            continue
-        spans = sorted((r[0], r[1]) for r in rects if r[2] <= a and b - 1 <= r[3])
-        covered = lo
-        for s_lo, s_hi in spans:
-            if s_lo > covered:
-                break
-            covered = max(covered, s_hi + 1)
-        if covered > hi:
-            if out and out[-1][1] + 1 == a:
-                out[-1] = (out[-1][0], b - 1)
+        spans = [(max(r[2], ports[0]), min(r[3], ports[1])) for r in rects if r[0] <= a and b - 1 <= r[1]]
+        merged: list[tuple[int, int]] = []
+        for s_lo, s_hi in sorted(x for x in spans if x[0] <= x[1]):
+            if merged and s_lo <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], s_hi))
             else:
-                out.append((a, b - 1))
+                merged.append((s_lo, s_hi))
+        out.append((b - a, merged))
     return out
 
 

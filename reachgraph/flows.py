@@ -3,12 +3,16 @@
 For each ordered pair of distinct top-level workloads (ECS tasks and member clusters are folded into their
 service or replication group), the candidate traffic is the destination's endpoint ports plus the ports named by
 the ingress rules of the destination's groups that admit the source. Every candidate is answered by
-`QueryEngine.evaluate`, so ACLs, routes and whatever else the engine learns apply here too.
+`QueryEngine.evaluate`, so ACLs, routes and whatever else the engine learns apply here too. A port range or an
+all-traffic rule is one flow (`tcp/8000-8100`, `tcp/all`), evaluated at the destination's endpoint port inside
+it, else at its first port.
 
 Cost does not grow with interfaces squared:
 
 - candidate pairs come from an index (group -> workloads, address -> workloads), not from all pairs: a pair
-  whose destination admits nothing from the source is certainly blocked (SG-1) and is never evaluated;
+  whose destination admits nothing from the source is certainly blocked (SG-1) and is never evaluated, and an
+  endpoint port is evaluated only for sources that some matching rule admits on it (unless the engine could
+  answer unknown: unknown groups, uncertain interfaces, or an interface shared by both sides);
 - interfaces of one workload that the engine cannot tell apart (same VPC, subnet, groups, kind of interface,
   public address or not, and the same position relative to every CIDR any rule, prefix list, ACL or route
   names inside their subnet) form one equivalence class; the engine sees one representative per class and
@@ -199,7 +203,7 @@ class InterfaceClasses:
         k = self._keys.get(iface.id)
         if k is None:
             k = (iface.vpc_id, iface.subnet_id, iface.group_ids, iface.interface_type, iface.requester_id,
-                 bool(iface.public_ipv4), iface.uncertain, iface.inferred,
+                 bool(iface.public_ipv4), iface.uncertain, iface.inferred, iface.status,
                  iface.description.startswith(("ELB ", "AWS Lambda")), bool(iface.primary_ipv4),
                  len(iface.private_ipv4), len(iface.ipv6), self._address_signature(iface))
             self._keys[iface.id] = k
@@ -402,14 +406,6 @@ class FlowAnalysis:
                 admitting = [r for r in matched.get(skey, ()) if rule_admits(r.protocol, r.from_port, r.to_port, t)]
                 if admitting or skey in forced:
                     entry[Candidate("tcp", str(p), p)].update({ENDPOINT_BASIS} | {r.describe() for r in admitting})
-            # Range rules whose range holds an endpoint port: the endpoint candidate covers them.
-            for c in [c for c in entry if c.protocol == "tcp" and ("-" in c.ports or c.ports == "all")]:
-                lo, hi = _range_of(c)
-                inside = [p for p in d.ports if lo <= p <= hi]
-                if inside:
-                    for p in inside:
-                        entry[Candidate("tcp", str(p), p)].update(entry[c])
-                    del entry[c]
             if entry:
                 result[skey] = dict(entry)
         return result
@@ -498,25 +494,18 @@ class FlowAnalysis:
         return False
 
 
-def _range_of(c: Candidate) -> tuple[int, int]:
-    if c.ports == "all":
-        return 0, 65535
-    lo, _, hi = c.ports.partition("-")
-    return int(lo), int(hi or lo)
-
-
 def rule_candidates(rule: Rule, endpoint_ports: tuple[int, ...]) -> list[Candidate]:
-    """The traffic a rule names: one port, a range (evaluated at its first port), all, or an ICMP type."""
+    """The traffic a rule names: one port; a range or all traffic as one flow (`tcp/8000-8100`, `tcp/all`),
+    evaluated at the destination's first endpoint port inside it, else at its first port; or an ICMP type."""
     p = rule.protocol
-    if p in ("tcp", "udp"):
-        lo = 0 if rule.from_port is None else rule.from_port
-        hi = 65535 if rule.to_port is None else rule.to_port
+    if p in ("tcp", "udp", "-1"):
+        proto = "tcp" if p == "-1" else p
+        lo = 0 if p == "-1" or rule.from_port is None else rule.from_port
+        hi = 65535 if p == "-1" or rule.to_port is None else rule.to_port
         if lo == hi:
-            return [Candidate(p, str(lo), lo)]
-        return [Candidate(p, "all" if (lo, hi) == (0, 65535) else f"{lo}-{hi}", lo)]
-    if p == "-1":
-        # All traffic: the endpoint ports are the interesting ones; without any, one tcp flow stands for it.
-        return [] if endpoint_ports else [Candidate("tcp", "all", 0)]
+            return [Candidate(proto, str(lo), lo)]
+        inside = [x for x in endpoint_ports if lo <= x <= hi] if proto == "tcp" else []
+        return [Candidate(proto, "all" if (lo, hi) == (0, 65535) else f"{lo}-{hi}", inside[0] if inside else lo)]
     if p in ("icmp", "icmpv6"):
         t = -1 if rule.from_port is None else rule.from_port
         c = -1 if rule.to_port is None else rule.to_port

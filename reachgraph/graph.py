@@ -22,7 +22,7 @@ class ReachGraph:
     model: Model
     graph: nx.MultiDiGraph
     members: dict[str, frozenset[str]] = field(default_factory=dict)   # group id -> interface ids
-    by_ipv4: dict[str, str] = field(default_factory=dict)               # private IP -> interface id
+    by_ip: dict[str, str] = field(default_factory=dict)                 # private IPv4 or IPv6 -> interface id
     workloads_of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # interface id -> workload keys
 
     def member_count(self, gid: str) -> int:
@@ -55,7 +55,7 @@ def build_graph(model: Model) -> ReachGraph:
         if grp.vpc_id:
             g.add_edge(grp.id, grp.vpc_id, kind="in_vpc")
     members: dict[str, set[str]] = defaultdict(set)
-    by_ipv4: dict[str, str] = {}
+    by_ip: dict[str, str] = {}
     for iface in model.interfaces.values():
         g.add_node(iface.id, kind="interface", obj=iface, account=iface.account, region=iface.region)
         if iface.subnet_id:
@@ -64,8 +64,8 @@ def build_graph(model: Model) -> ReachGraph:
             _ensure_group(g, gid)
             g.add_edge(iface.id, gid, kind="member")
             members[gid].add(iface.id)
-        for ip in iface.private_ipv4:
-            by_ipv4.setdefault(ip, iface.id)
+        for ip in iface.private_ipv4 + iface.ipv6:
+            by_ip.setdefault(ip, iface.id)
     workloads_of: dict[str, list[str]] = defaultdict(list)
     for w in model.workloads.values():
         g.add_node(w.key, kind="workload", obj=w, name=w.name, account=w.account, region=w.region)
@@ -83,7 +83,7 @@ def build_graph(model: Model) -> ReachGraph:
             u, v = (peer, grp.id) if rule.direction == "ingress" else (grp.id, peer)
             g.add_edge(u, v, kind="rule", direction=rule.direction, rule=rule, reason=rule.describe())
     return ReachGraph(model=model, graph=g, members={k: frozenset(v) for k, v in members.items()},
-                      by_ipv4=by_ipv4, workloads_of={k: tuple(v) for k, v in workloads_of.items()})
+                      by_ip=by_ip, workloads_of={k: tuple(v) for k, v in workloads_of.items()})
 
 
 def _ensure_group(g: nx.MultiDiGraph, gid: str) -> None:

@@ -38,7 +38,7 @@ class _Side:
 def _version_of(src: Endpoint, dst: Endpoint) -> int:
     """IPv6 when the user named an IPv6 address on either side, else IPv4."""
     for ep in (dst, src):
-        if ep.kind == "address" and ep.address is not None:
+        if ep.kind in ("address", "interface") and ep.address is not None:
             return ep.address.version
     return 4
 
@@ -122,7 +122,7 @@ class QueryEngine:
                           shown=a.text, key=("address", a.version, a.lo, a.hi, eph))]
         out = []
         for i in ep.interfaces:
-            addr = self._address_of(i, version)
+            addr = ep.address if ep.kind == "interface" and ep.address is not None else self._address_of(i, version)
             eph = ephemeral or self._ephemeral_of(i)
             if addr is None:
                 out.append(_Side(i, any_of(version), f"{i.id} (no IPv{version} address)", None, shown="none"))
@@ -199,7 +199,9 @@ class QueryEngine:
         if d.iface is not None:
             check, s_end = self._ingress(s, d, s_end, src, dst, t)
             checks.append(check)
-        checks += self.path.checks(s_end, d_end, t)
+        if not (checks and checks[0].kind == "security_group" and "(SG-14)" in checks[0].detail):
+            # Amazon DNS, metadata and time sync are filtered by neither groups nor ACLs, and need no route.
+            checks += self.path.checks(s_end, d_end, t)
         return checks
 
     def _egress(self, s: _Side, d: _Side, d_end: End, src: Endpoint, dst: Endpoint,
@@ -279,19 +281,21 @@ class QueryEngine:
             return Check(kind="security_group", direction=f.direction, component=rule.group_id, status="allow",
                          detail=f"{rule.group_id} {verb} {t.text()} (rule: {_rule_phrase(rule)})",
                          rules=tuple(r.describe() for r in f.rules),
-                         rule_ids=tuple(r.rule_id for r in f.rules if r.rule_id), groups=f.groups)
+                         rule_ids=tuple(r.rule_id for r in f.rules if r.rule_id), groups=f.groups,
+                         warnings=f.warnings)
         component = self._component(f, preferred)
         if f.status == "unknown":
             return Check(kind="security_group", direction=f.direction, component=component, status="unknown",
                          detail="; ".join(f.reasons) or "cannot decide", rules=tuple(r.describe() for r in f.rules),
-                         groups=f.groups)
+                         groups=f.groups, warnings=f.warnings)
         known = [self.model.groups[g] for g in f.groups if g in self.model.groups]
         no_rules = bool(known) and all(not (g.egress if f.direction == "egress" else g.ingress) for g in known)
         return Check(kind="security_group", direction=f.direction, component=component, status="deny",
                      code="SG_HAS_NO_RULES" if no_rules else "ENI_SG_RULES_MISMATCH",
                      detail=self._deny_detail(f, t, peer, no_rules),
                      rules=tuple(r.describe() for r in f.near_misses),
-                     rule_ids=tuple(r.rule_id for r in f.near_misses if r.rule_id), groups=f.groups)
+                     rule_ids=tuple(r.rule_id for r in f.near_misses if r.rule_id), groups=f.groups,
+                     warnings=f.warnings)
 
     def _component(self, f: Factor, preferred: tuple[str, ...]) -> str:
         """The group to name: the one with rules for this traffic, else the workload's own, else the first."""
@@ -363,6 +367,7 @@ class QueryEngine:
         dside_of = {(d.iface.id if d.iface else dst.id): d for d in dests}
         for p in pairs:
             for c in p.checks:
+                warnings.extend(c.warnings)
                 if c.status == "deny":
                     key = (c.code, c.direction, c.component, c.detail, c.groups)
                     blockers.setdefault(key, []).append(1)

@@ -185,12 +185,13 @@ class Resolver:
 
     def _address(self, text: str) -> Endpoint:
         rng = parse_range(text)
-        if rng.lo == rng.hi and rng.version == 4:
-            eid = self.rg.by_ipv4.get(str(ipaddress.ip_address(rng.lo)))
+        if rng.lo == rng.hi:
+            eid = self.rg.by_ip.get(rng.text)
             if eid:
                 iface = self.model.interfaces[eid]
+                # Keep the exact address: a secondary IP is evaluated as itself, not as the primary.
                 return Endpoint(kind="interface", text=text, id=eid, label=f"{text} ({self._iface_label(iface)})",
-                                interfaces=(iface,), default_port=self._port_of_interface(eid))
+                                interfaces=(iface,), default_port=self._port_of_interface(eid), address=rng)
         label = f"address {rng.text}" if rng.lo == rng.hi else f"address block {rng.text}"
         return Endpoint(kind="address", text=text, id=rng.text, label=f"{label} (outside the snapshot)", address=rng)
 
@@ -214,7 +215,7 @@ class Resolver:
         if len(candidates) == 1:
             return self._from_workload(candidates[0], text)
         if candidates:
-            listing = "; ".join(f"{w.name} ({KIND_LABELS.get(w.kind, w.kind)})" for w in candidates[:12])
+            listing = "; ".join(f"{w.name} ({KIND_LABELS.get(w.kind, w.kind)}){_where(w)}" for w in candidates[:12])
             raise InputError(f"{text!r} is ambiguous: it matches {len(candidates)} workloads: {listing}",
                              hint="use a longer part of the name, or an sg-/eni-/i- id")
         groups = [g for g in self.model.groups.values() if g.name == text or g.name.lower() == text.lower()]
@@ -242,3 +243,10 @@ def _prefer_parents(candidates: list[Workload]) -> list[Workload]:
     """A name matching a parent and its own members (a replication group and its clusters) means the parent."""
     keys = {w.key for w in candidates}
     return [w for w in candidates if not (w.parent and w.parent in keys)]
+
+
+def _where(w: Workload) -> str:
+    """' in cluster X' for ECS services, which share names across clusters."""
+    if w.kind == "ecs_service" and "/" in w.key:
+        return f" in cluster {w.key.rsplit(':', 1)[-1].split('/', 1)[0]}"
+    return ""

@@ -22,6 +22,7 @@ class Check:
     rules: tuple[str, ...] = ()    # human descriptions of the rules involved
     rule_ids: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()   # all groups of the interface (security_group checks)
+    warnings: tuple[str, ...] = ()  # things noticed on the way (an unknown prefix list), not verdicts
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""

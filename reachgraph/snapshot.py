@@ -158,6 +158,8 @@ def _load_json_file(f: Path) -> Any:
     except json.JSONDecodeError as exc:
         raise InputError(f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", str(f),
                          "expected AWS CLI JSON output (--output json)") from None
+    except RecursionError:
+        raise InputError("is nested too deeply to be AWS CLI output", str(f)) from None
 
 
 def _short(exc: BaseException) -> str:

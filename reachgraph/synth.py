@@ -565,7 +565,7 @@ class _Estate:
             common = self.new_group(vpc, f"{name}-common", f"{name} shared: members talk to each other")
             common.ingress.append(("tcp", 0, 65535, "group", common.id, {}))
         # services
-        n_services = min(1 + int(rng.expovariate(1 / 2.6)), 12)
+        n_services = min(1 + int(rng.expovariate(1 / 2.6)), 12, max(1, self.spec.workloads - self.n_workloads))
         svc_groups = []
         for k in range(n_services):
             role = _ROLES[k % len(_ROLES)] if k < len(_ROLES) else f"{_ROLES[k % len(_ROLES)]}{k}"
@@ -594,14 +594,15 @@ class _Estate:
                 if caller is not svc and rng.random() < 0.35:
                     svc["group"].ingress.append(("tcp", svc["port"], svc["port"], "group", caller["group"].id, {}))
         # load balancer in front of the first services
-        if rng.random() < 0.7:
+        room = lambda: self.n_workloads < self.spec.workloads  # noqa: E731 - stop at the workload target
+        if rng.random() < 0.7 and room():
             self.load_balancer(app, internet=rng.random() < 0.5)
         # data stores
-        if rng.random() < 0.5:
+        if rng.random() < 0.5 and room():
             self.redis(app)
-        if rng.random() < 0.6:
+        if rng.random() < 0.6 and room():
             self.database(app)
-        if rng.random() < 0.3:
+        if rng.random() < 0.3 and room():
             workers = self.new_group(vpc, f"{name}-workers", f"{name} batch workers")
             workers.ingress.append(("tcp", 22, 22, *self.ref(workers, self.bastion_sg)))
             workers.ingress.append(("tcp", MONITOR_PORT, MONITOR_PORT, "group", vpc.monitor_sg, {}))

@@ -194,6 +194,19 @@ def test_group_referenced_by_another_is_not_unused_but_its_own_finding(tmp_path)
     assert f.fixes[0].startswith(f"aws ec2 revoke-security-group-ingress --group-id {B}")
 
 
+def test_unused_group_in_an_incomplete_snapshot_is_only_info(tmp_path):
+    """With collection errors an attachment may be missing from the snapshot: no 'delete it' at low."""
+    from dataclasses import replace
+
+    from reachgraph.snapshot import CollectionError
+
+    snap = load(tmp_path, [sg(A, "leftover")])
+    err = CollectionError(ACCOUNT, "us-east-1", "ec2", "DescribeNetworkInterfaces", "AccessDenied", "denied")
+    partial = reachgraph.Snapshot(replace(snap.raw, errors=(err,)))
+    [f] = codes(partial, "UNUSED_GROUP")
+    assert f.severity == "info" and "incomplete (1 collection error)" in f.message
+
+
 def test_group_referencing_only_itself_is_still_unused(tmp_path):
     snap = load(tmp_path, [sg(A, "island", ingress=[perm("-1", groups=[A])])])
     assert [f.resources for f in codes(snap, "UNUSED_GROUP")] == [(A,)]
@@ -282,6 +295,25 @@ def test_acl_reply_rules_excluding_the_nat_range(tmp_path):
 def test_acl_reply_gap_without_nat_lambda_or_elb_is_low(tmp_path):
     [f] = codes(acl_estate(tmp_path, (32768, 60999), nat=False), "ACL_EPHEMERAL_REPLY")
     assert f.severity == "low"
+
+
+def test_acl_replies_to_a_lambda_in_another_subnet(tmp_path):
+    """Servers in subnet A reply to a Lambda in subnet B; A's ACL lets replies out only on 32768-60999."""
+    entries = [allow_in(100, "tcp", cidr="10.0.0.0/16", ports=(5432, 5432)),
+               allow_out(100, "tcp", cidr="10.0.0.0/16", ports=(32768, 60999))]
+    acls = [network_acl("acl-0b00000000000001", entries, subnets=[SUBNET_A]), allow_all_acl("acl-0b0000000000def0")]
+    fn = lambda_eni("eni-0b0000000000001a", "10.0.2.20", [A], "resize", subnet_id=SUBNET_B)
+    db = eni("eni-0b0000000000001d", "10.0.1.50", [B], subnet_id=SUBNET_A)
+    fns = [function("resize", subnets=[SUBNET_B], groups=[A])]
+    groups = [sg(A, "fn"), sg(B, "db", ingress=[perm("tcp", 5432, 5432, groups=[A])])]
+    snap = load(tmp_path / "a", groups, [fn, db], NetworkAcls=acls, Functions=fns)
+    [f] = codes(snap, "ACL_EPHEMERAL_REPLY")
+    assert f.severity == "medium" and f.resources == ("acl-0b00000000000001", "outbound", "10.0.2.0/24")
+    assert "Lambda eni-0b0000000000001a" in f.message and "--egress" in f.fix
+    # Nothing behind the ACL admits the function: it never connects there, so nobody is affected.
+    groups[1] = sg(B, "db", ingress=[perm("tcp", 5432, 5432, cidrs=["10.0.1.0/24"])])
+    quiet = load(tmp_path / "b", groups, [fn, db], NetworkAcls=acls, Functions=fns)
+    assert [f.severity for f in codes(quiet, "ACL_EPHEMERAL_REPLY")] == ["low"]
 
 
 @pytest.mark.parametrize("reply", [(1024, 65535), (0, 65535)])

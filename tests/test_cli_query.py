@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
-from pathlib import Path
-
+import subprocess
 import pytest
 
-from conftest import EXAMPLE, run_cli
+from conftest import EXAMPLE, reachgraph_bin, run_cli
 
 BEFORE = EXAMPLE / "before"
 AFTER = EXAMPLE / "after"
@@ -107,8 +107,13 @@ def test_snapshot_from_environment_variable():
 
 
 def test_piped_output_has_no_colour_codes():
-    proc = run_cli("query", "api", "redis:6379", "-s", str(BEFORE), env={"NO_COLOR": "", "TERM": "xterm-256color"})
-    assert "\x1b[" not in proc.stdout
+    """Plain when piped, even with a colour-capable TERM and no NO_COLOR."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "REACHGRAPH_SNAPSHOT", "FORCE_COLOR")}
+    env["TERM"] = "xterm-256color"
+    proc = subprocess.run([reachgraph_bin(), "query", "api", "redis:6379", "-s", str(BEFORE)], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert proc.returncode == 1
+    assert "\x1b[" not in proc.stdout and "\x1b[" not in proc.stderr
     assert proc.stdout.startswith("BLOCKED")
 
 
@@ -222,3 +227,14 @@ def test_no_snapshot_given():
 def test_bad_folder_layout(tmp_path):
     shutil.copytree(BEFORE / "123456789012" / "us-east-1", tmp_path / "not-a-region")
     assert_input_error(run_cli("query", "api", "redis", "-s", str(tmp_path)), "not-a-region")
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a JSON number too large for a float (1e999) in a port field raises "
+                                       "OverflowError in reachgraph/model/shape.py i(); the CLI answers 'internal "
+                                       "error' with exit 70 instead of an input error naming the file (exit 2)")
+def test_number_too_large_is_an_input_error(tmp_path):
+    snap = tmp_path / "snap"
+    shutil.copytree(BEFORE, snap)
+    f = snap / "123456789012" / "us-east-1" / "describe-security-groups.json"
+    f.write_text(f.read_text().replace('"FromPort": 6379', '"FromPort": 1e999', 1))
+    assert_input_error(run_cli("query", "api", "redis", "-s", str(snap)), "describe-security-groups.json")

@@ -26,7 +26,7 @@ VPC_B = "vpc-0b1b2c3d4e5f60002"
 SUBNET_B1 = "subnet-0c0000000000000c1"
 REDIS_SG, OLD_SG, NEW_SG, ALB_SG = ("sg-0454e74e2924a7754", "sg-0e61190afc2502b10", "sg-0864e6f6aee2a5cf4",
                                     "sg-0c85c87668427d358")
-API_KEY = "ecs_service:123456789012:us-east-1:hokusai-api-development"
+API_KEY = "ecs_service:123456789012:us-east-1:hokusai-development/hokusai-api-development"
 REDIS_KEY = "elasticache_replication_group:123456789012:us-east-1:hokusai-redis-development"
 
 WEB, APP, DB, OLD, GONE, FOREIGN, UNUSED = ("sg-0000000000000web1", "sg-0000000000000app1", "sg-00000000000000db1",
@@ -444,7 +444,7 @@ def test_declared_only_groups_and_undescribed_groups(tmp_path: Path) -> None:
     )
     snap = reachgraph.load(write_estate(tmp_path / "s", docs))
     d = build_diagram(snap.reach)
-    key = f"ecs_service:{ACCOUNT}:us-east-1:worker"
+    key = f"ecs_service:{ACCOUNT}:us-east-1:main/worker"
     assert d.node(key).lines[:3] == (("worker", "title"), ("ECS service", "id"), ("1 task", "text"))
     assert edge(d, actual, key).style == "member"
     e = edge(d, declared, key)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import reachgraph
-from builders import SUBNET_A, SUBNET_B, eni, estate, instance, perm, sg, write_estate
+from builders import SUBNET_B, eni, estate, instance, perm, sg, write_estate
 from conftest import EXAMPLE, run_cli
 
 API, REDIS = "hokusai-api-development", "hokusai-redis-development"

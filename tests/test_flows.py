@@ -7,6 +7,7 @@ matrix (candidate index + interface equivalence classes) must give the same flow
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 
@@ -149,36 +150,48 @@ def test_flows_are_sorted_and_deterministic(tier, tmp_path):
 
 
 # -- the reference: brute force through the engine ----------------------------------------------------
-def brute_force(snap: reachgraph.Snapshot) -> dict[tuple, tuple[str, int, int]]:
-    """Every ordered pair of top-level workloads x every candidate from every rule of the destination's groups
-    and its endpoint ports, every interface (exact=True), no index: the naive matrix."""
+def brute_force(snap: reachgraph.Snapshot) -> tuple[dict[tuple, tuple[str, int, int]], dict[tuple, set]]:
+    """Every ordered pair of top-level workloads x the destination's endpoint ports and the traffic of *every*
+    ingress rule of its groups, every interface (exact=True), no index: the naive matrix. Also returns, per flow,
+    the rules that named its traffic (None for an endpoint port)."""
     fa = FlowAnalysis(snap.reach, snap._engine, exact=True)
-    out = {}
+    out, named = {}, {}
     for dkey, d in top_level_workloads(snap.model).items():
         side = fa.side(dkey)
-        cands: set[Candidate] = {Candidate("tcp", str(p), p) for p in d.ports}
+        cands: dict[Candidate, set] = {Candidate("tcp", str(p), p): {None} for p in d.ports}
         for gid in side.groups:
             for r in snap.model.groups[gid].ingress:
                 for c in rule_candidates(r, d.ports):
-                    lo, hi = (0, 65535) if c.ports == "all" else (int(c.ports.split("-")[0]),
-                                                                 int(c.ports.split("-")[-1])) \
-                        if c.protocol == "tcp" else (-1, -1)
-                    if c.protocol == "tcp" and lo != hi and any(lo <= p <= hi for p in d.ports):
-                        continue  # the endpoint port stands for the range
-                    cands.add(c)
+                    cands.setdefault(c, set()).add(r)
         for skey in top_level_workloads(snap.model):
             if skey == dkey:
                 continue
-            for c in cands:
+            for c, rules in cands.items():
                 f, _ = fa.evaluate(skey, dkey, c)
                 if f.exists:
-                    out[(skey, dkey, c.protocol, c.ports)] = (f.verdict, f.pairs, f.reachable_pairs)
-    return out
+                    out[f.key] = (f.verdict, f.pairs, f.reachable_pairs)
+                    named[f.key] = rules
+    return out, named
+
+
+def names_source(rule: Rule, snap: reachgraph.Snapshot, skey: str) -> bool:
+    """Does the rule's peer take in the source workload (one of its groups, or a block holding an address)?"""
+    ifaces = [snap.model.interfaces[e] for e in snap.model.workloads[skey].interface_ids]
+    if rule.peer_kind == "group":
+        return any(rule.peer in i.group_ids for i in ifaces)
+    blocks = [rule.peer] if rule.peer_kind != "prefix_list" else list(snap.model.prefix_lists[rule.peer].cidrs)
+    return any(ipaddress.ip_address(a) in ipaddress.ip_network(b) for b in blocks for i in ifaces
+               for a in i.private_ipv4 if ipaddress.ip_address(a).version == ipaddress.ip_network(b).version)
 
 
 def test_flows_match_the_brute_force_reference(tier):
+    """Same answers where both list a flow; the reference's extra flows are only traffic that no endpoint and
+    no rule admitting the source names (the matrix's definition of a candidate)."""
     fast = {f.key: (f.verdict, f.pairs, f.reachable_pairs) for f in tier.flows()}
-    assert fast == brute_force(tier)
+    ref, named = brute_force(tier)
+    assert {k: ref.get(k) for k in fast} == fast
+    for key in set(ref) - set(fast):
+        assert None not in named[key] and not any(names_source(r, tier, key[0]) for r in named[key]), key
 
 
 def test_equivalence_classes_change_no_answer(tier):
@@ -205,13 +218,33 @@ def test_cost_does_not_grow_with_tasks_of_one_class(tmp_path):
     assert evaluated[4] == evaluated[40]
 
 
+def test_all_traffic_between_members_of_a_shared_group_is_one_flow(tmp_path):
+    """A self-referencing all-traffic rule (the default group's shape) lets members reach each other on every
+    port: the matrix lists it as tcp/all (evaluated at the destination's endpoint port) beside the endpoint port."""
+    shared = "sg-0f00000000000009"
+    groups = [sg(shared, "mesh", ingress=[perm("-1", groups=[shared])]), sg(APP_SG, "app")]
+    nics = [task_eni("eni-0a0000000000000a1", "10.0.1.11", [APP_SG, shared]),
+            eni("eni-0a0000000000000b1", "10.0.1.12", [shared])]
+    docs = estate(SecurityGroups=groups, NetworkInterfaces=nics,
+                  services=[ecs_service("app", "prod", [APP_SG, shared], container_port=8080)],
+                  tasks=[ecs_task("a" * 32, "prod", "app", eni_id="eni-0a0000000000000a1", ip="10.0.1.11")],
+                  Reservations=[instance("i-0a0000000000000b1", "worker", nics[1])])
+    snap = reachgraph.load(write_estate(tmp_path / "mesh", docs))
+    flows = by_traffic(snap.flows())
+    assert flows[("worker", "app", "tcp/all")].port == 8080
+    assert flows[("worker", "app", "tcp/8080")].verdict == "reachable"
+    assert flows[("app", "worker", "tcp/all")].verdict == "reachable"
+
+
 def test_rule_candidates_name_ports_ranges_all_and_icmp():
     def rule(protocol, lo, hi):
         return Rule("sg-1", "ingress", protocol, lo, hi, "cidr4", "10.0.0.0/8")
     assert rule_candidates(rule("tcp", 22, 22), ()) == [Candidate("tcp", "22", 22)]
     assert rule_candidates(rule("udp", 1000, 2000), ()) == [Candidate("udp", "1000-2000", 1000)]
     assert rule_candidates(rule("tcp", 0, 65535), ()) == [Candidate("tcp", "all", 0)]
-    assert rule_candidates(rule("-1", None, None), (443,)) == []          # the endpoint port stands for it
+    # a range or all traffic is evaluated at the destination's endpoint port inside it, when it has one
+    assert rule_candidates(rule("tcp", 8000, 8100), (443, 8080)) == [Candidate("tcp", "8000-8100", 8080)]
+    assert rule_candidates(rule("-1", None, None), (443,)) == [Candidate("tcp", "all", 443)]
     assert rule_candidates(rule("-1", None, None), ()) == [Candidate("tcp", "all", 0)]
     assert rule_candidates(rule("icmp", 8, -1), ()) == [Candidate("icmp", "8", 8, 0)]
     assert rule_candidates(rule("icmp", -1, -1), ()) == [Candidate("icmp", "all", 8, 0)]

@@ -240,18 +240,12 @@ def test_internet_as_destination_through_a_nat_gateway(snap, tmp_path):
     assert any(NAT in x for x in r.unknown_reasons), r.unknown_reasons
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param("nat-subnet-denies-inbound-from-private", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: the NAT gateway subnet's network ACL is never evaluated: its inbound deny of the private subnet "
-        "(rule 10) still gives `reachable`"))),
-    pytest.param("nat-subnet-admits-no-return-traffic", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: the NAT gateway subnet's inbound ACL must admit the internet's replies to the NAT's ports "
-        "1024-65535 (NACL-6); it admits only 10.0.0.0/8 and the engine still says `reachable`"))),
-    pytest.param("nat-subnet-allows-out-only-to-vpc", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: the NAT gateway subnet's outbound ACL admits only 10.0.0.0/8, so translated traffic cannot leave "
-        "for the internet; the engine still says `reachable`"))),
+@pytest.mark.parametrize("case, direction, rule", [
+    ("nat-subnet-denies-inbound-from-private", "ingress", "rule 10"),
+    ("nat-subnet-admits-no-return-traffic", "ingress-reply", "1024-65535"),
+    ("nat-subnet-allows-out-only-to-vpc", "egress", "rule *"),
 ])
-def test_internet_through_nat_crosses_the_nat_subnets_acl(tmp_path, case):
+def test_internet_through_nat_crosses_the_nat_subnets_acl(tmp_path, case, direction, rule):
     """NACL-1/NACL-6 through a NAT gateway: traffic from a private subnet to the internet enters the NAT
     gateway's subnet (its inbound ACL sees the private source and the destination port), leaves it for the
     internet (outbound ACL), and the replies come back to the NAT gateway's ports 1024-65535 (inbound ACL) and on
@@ -265,7 +259,11 @@ def test_internet_through_nat_crosses_the_nat_subnets_acl(tmp_path, case):
     for dst in ("internet:443", f"{HOST}:443"):
         r = snap.query(APP, dst)
         assert r.verdict == "blocked", explain(r)
-        assert any(b.code == "SUBNET_ACL_RESTRICTION" and b.component == ACL_PUBLIC for b in r.blockers), explain(r)
+        assert keys(r) == {("SUBNET_ACL_RESTRICTION", direction, ACL_PUBLIC)}, explain(r)
+        assert NAT in r.blockers[0].detail and rule in r.blockers[0].detail, r.blockers[0].detail
+    # with an allow-all ACL on the NAT gateway's subnet the same path is open
+    ok = load_docs(tmp_path, internet_docs(acl_public=[allow_in(100), allow_out(100)]), "open")
+    assert_reachable(ok.query(APP, "internet:443"))
 
 
 def test_internet_ipv6_egress_only_gateway_is_outbound_only(snap):

@@ -370,6 +370,48 @@ def test_nacl_7_icmp_entries_with_type_and_code(tmp_path):
     assert_reachable(snap.query(CLIENT, f"{SERVER}:icmp/8:5"))
 
 
+def test_nacl_7_icmpv6_echo_over_ipv6(tmp_path):
+    """NACL-7 with ICMPv6 (protocol 58): `b:icmpv6/128 --ipv6` is an echo request; its reply is type 129."""
+    good = server_acl([allow_in(100, "icmpv6", "::/0", icmp=(128, -1)), allow_out(100, "icmpv6", "::/0",
+                                                                              icmp=(129, -1))])
+    snap = load_docs(tmp_path, acl_docs(good))
+    r = assert_reachable(snap.query(CLIENT, f"{SERVER}:icmpv6/128", ip_version=6))
+    assert {p.destination_address for p in r.pairs} == {SERVER_IP6}
+    bad = server_acl([allow_in(100, "icmpv6", "::/0", icmp=(128, -1)), allow_out(100, "icmpv6", "::/0",
+                                                                             icmp=(1, -1))])
+    snap = load_docs(tmp_path, acl_docs(bad), "bad")
+    b = assert_only_acl_blocker(snap.query(CLIENT, f"{SERVER}:icmpv6/128", ip_version=6), "egress-reply", ACL_B,
+                                rule="32768")
+    assert "type 129" in b.detail, b.detail
+
+
+def test_nacl_4_acl_missing_from_the_snapshot_is_unknown(tmp_path):
+    """NACL-4 in a partial dump: the peer VPC's ACLs were not collected, so its subnet's ACL (explicit or
+    default) cannot be evaluated -- `unknown` naming the subnet, never `blocked` and never `reachable`."""
+    docs = peered_docs(rtb_main=[to_peer()], rtb_peer=[to_peer(VPC_CIDR)])
+    docs["NetworkAcls"] = [a for a in docs["NetworkAcls"] if a["VpcId"] != PEER_VPC]
+    r = load_docs(tmp_path, docs).query(CLIENT, f"{PEER}:443")
+    assert r.verdict == "unknown" and not r.blockers, explain(r)
+    assert any(SUBNET_P in x and "NACL-4" in x for x in r.unknown_reasons), r.unknown_reasons
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: an address (or CIDR) inside a subnet of the snapshot is never checked "
+                                       "against that subnet's network ACL: with a deny-all ACL on subnet A, "
+                                       "`query 10.0.1.99 SERVER:443`, `query 10.0.1.0/24 SERVER:443` and "
+                                       "`query SERVER 10.0.1.99:443` all answer reachable")
+def test_nacl_4_an_address_inside_a_known_subnet_crosses_that_subnets_acl(tmp_path):
+    """NACL-4/NACL-1 for addresses: a host at 10.0.1.99 (no interface in the snapshot) lives in subnet A, so its
+    packets leave and enter through subnet A's ACL like any interface's there. A deny-all ACL on A blocks it."""
+    snap = load_docs(tmp_path, acl_docs(client_acl([deny_in(1), deny_out(1)])))
+    for src in ("10.0.1.99", SUBNET_A_CIDR):
+        r = snap.query(src, f"{SERVER}:443")
+        assert r.verdict == "blocked", explain(r)
+        assert ("SUBNET_ACL_RESTRICTION", "egress", ACL_A) in keys(r), explain(r)
+    r = snap.query(SERVER, "10.0.1.99:443")
+    assert r.verdict == "blocked", explain(r)
+    assert ("SUBNET_ACL_RESTRICTION", "ingress", ACL_A) in keys(r), explain(r)
+
+
 # -- IPv6 and ICMP queries ------------------------------------------------------------------------------
 def test_ipv6_query_uses_ipv6_addresses_rules_and_acl_entries(tmp_path):
     """SG-9 with the path: `query a b --ipv6` evaluates the interfaces' IPv6 addresses against IPv6 group
@@ -398,9 +440,6 @@ def test_ipv6_query_uses_ipv6_addresses_rules_and_acl_entries(tmp_path):
     assert SERVER in {b.component for b in r6.blockers}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an IPv6 address of an interface in the snapshot is not resolved to "
-                                       "that interface; it is treated as an internet address (route 'does not "
-                                       "lead to an internet gateway')")
 def test_ipv6_named_address_of_an_interface_is_that_interface(tmp_path):
     """Query contract: SOURCE/DESTINATION may be an IPv6 address; the server's own IPv6 address is the server,
     inside the VPC (local route), evaluated against IPv6 rules -- exactly like `SERVER --ipv6`."""
@@ -613,6 +652,33 @@ def test_rt_4_missing_return_route_blocks_on_the_reply_side(tmp_path):
     assert keys(r) == {("NO_ROUTE_TO_DESTINATION", "egress", RTB_PEER)}, explain(r)
 
 
+@pytest.mark.parametrize("case", ["source-address-no-route-back", "source-address-in-peer-subnet-no-route-out",
+                                  "destination-address-in-peer-subnet-no-route-back"])
+@pytest.mark.xfail(strict=True, reason="BUG: for an address endpoint (not an interface) the routes of its side are "
+                                       "never evaluated: the destination's reply route to a source address, and the "
+                                       "address's own subnet's (main) table both ways; each case answers reachable")
+def test_rt_4_addresses_in_a_peered_vpc_need_routes_both_ways(tmp_path, case):
+    """RT-4 "a route on both sides (the reply needs one too)" holds for addresses as well as interfaces.
+    10.1.1.99 is a host of the peered VPC's subnet 10.1.1.0/24 (which uses P's main table); 10.1.5.5 is somewhere
+    in the peered VPC. Whatever the source's table says, the server's own table must route the reply back."""
+    if case == "source-address-no-route-back":
+        snap = load_docs(tmp_path, peered_docs(rtb_main=[], rtb_peer=[to_peer(VPC_CIDR)]))
+        for src in ("10.1.5.5", "10.1.1.99"):
+            r = snap.query(src, f"{SERVER}:443")
+            assert r.verdict == "blocked", explain(r)
+            assert ("NO_ROUTE_TO_DESTINATION", "egress-reply", RTB_MAIN) in keys(r), explain(r)
+    elif case == "source-address-in-peer-subnet-no-route-out":
+        snap = load_docs(tmp_path, peered_docs(rtb_main=[to_peer()], rtb_peer=[]))
+        r = snap.query("10.1.1.99", f"{SERVER}:443")
+        assert r.verdict == "blocked", explain(r)
+        assert ("NO_ROUTE_TO_DESTINATION", "egress", RTB_PEER) in keys(r), explain(r)
+    else:
+        snap = load_docs(tmp_path, peered_docs(rtb_main=[to_peer()], rtb_peer=[]))
+        r = snap.query(SERVER, "10.1.1.99:443")
+        assert r.verdict == "blocked", explain(r)
+        assert ("NO_ROUTE_TO_DESTINATION", "egress-reply", RTB_PEER) in keys(r), explain(r)
+
+
 def test_rt_4_peering_is_not_transitive(tmp_path):
     """RT-4 "... it is not transitive." A peers P, P peers T; A's table sends T's CIDR to the A-P peering and T
     routes back through T-P: A still cannot reach T."""
@@ -644,6 +710,15 @@ def test_rt_4_pending_peering_carries_nothing(tmp_path):
     forward = [b for b in r.blockers if (b.direction, b.component) == ("egress", RTB_MAIN)]
     assert forward and forward[0].code in ("NO_ROUTE_TO_DESTINATION", "BAD_STATE_ROUTE"), explain(r)
     assert PCX in forward[0].detail and "pending-acceptance" in forward[0].detail, forward[0].detail
+
+
+def test_icmp_message_without_reply_needs_no_return_route(tmp_path):
+    """NACL-1/RT-4 apply to replies; an ICMP destination-unreachable message (type 3) has none, so only the
+    forward route matters: requester -> accepter arrives even when the accepter has no route back."""
+    snap = load_docs(tmp_path, peered_docs(rtb_main=[to_peer()], rtb_peer=[]))
+    r = snap.query(CLIENT, f"{PEER}:443")
+    assert keys(r) == {("NO_ROUTE_TO_DESTINATION", "egress-reply", RTB_PEER)}, explain(r)   # tcp needs it
+    assert_reachable(snap.query(CLIENT, f"{PEER}:icmp/3:1"))
 
 
 def test_rt_5_transit_gateway_route_is_unknown_not_blocked(tmp_path):

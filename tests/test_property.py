@@ -26,9 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reachgraph
-from builders import (
-    ACCOUNT, OTHER_ACCOUNT, VPC, default_acl, eni, perm, prefix_list, route_table, sg, subnet, vpc,
-)
+from builders import ACCOUNT, OTHER_ACCOUNT, default_acl, eni, perm, prefix_list, route_table, sg, subnet, vpc
 from reference import Packet, Reference
 
 SETTINGS = settings(max_examples=250, deadline=None, derandomize=True, database=None, print_blob=True,
@@ -59,64 +57,69 @@ class Case:
 private_ips = st.builds(lambda x, y: f"10.0.{x}.{y}", st.integers(0, 255), st.integers(4, 254))
 public_ips = st.builds(lambda a, b, c: f"{a}.{b}.{c}.{(a * 7 + c) % 250 + 1}", st.sampled_from([3, 8, 52, 54, 198]),
                        st.integers(0, 255), st.integers(0, 255))
+outsider_ips = st.lists(st.one_of(private_ips, public_ips), min_size=2, max_size=4)
 
 
-@st.composite
+def pick(draw, seq):
+    """One element of seq (an integer draw: cheaper than building a sampled_from strategy per call)."""
+    seq = list(seq)
+    return seq[draw(st.integers(0, len(seq) - 1))]
+
+
 def cidr4(draw, anchors: list[str]) -> str:
-    base = draw(st.one_of(st.sampled_from(anchors), private_ips, public_ips))
-    prefix = draw(st.sampled_from([0, 8, 16, 17, 20, 24, 28, 31, 32]))
+    which = draw(st.integers(0, 2))
+    base = pick(draw, anchors) if which == 0 else draw(private_ips if which == 1 else public_ips)
+    prefix = pick(draw, [0, 8, 16, 17, 20, 24, 28, 31, 32])
     return str(ipaddress.ip_network(f"{base}/{prefix}", strict=False))
 
 
-@st.composite
 def permission(draw, anchors: list[str]) -> dict[str, Any]:
-    proto = draw(st.sampled_from(["tcp", "tcp", "udp", "icmp", "icmp", "-1", "6", "17", "50", "1", "58"]))
+    proto = pick(draw, ["tcp", "tcp", "udp", "icmp", "icmp", "-1", "6", "17", "50", "1", "58"])
     lo = hi = None
     if proto in ("tcp", "udp", "6", "17"):
-        lo, hi = sorted(draw(st.lists(st.sampled_from(PORTS), min_size=2, max_size=2)))
+        lo, hi = sorted([pick(draw, PORTS), pick(draw, PORTS)])
     elif proto in ("icmp", "1", "58"):
-        lo = draw(st.sampled_from([-1, 0, 3, 3, 8]))
-        hi = -1 if lo == -1 else draw(st.sampled_from([-1, 0, 4, 4]))
+        lo = pick(draw, [-1, 0, 3, 3, 8])
+        hi = -1 if lo == -1 else pick(draw, [-1, 0, 4, 4])
     else:  # -1 and 50: whatever the ports say, they are ignored (SG-7)
-        lo, hi = draw(st.sampled_from([(None, None), (0, 0), (-1, -1), (80, 80), (1000, 2000)]))
+        lo, hi = pick(draw, [(None, None), (0, 0), (-1, -1), (80, 80), (1000, 2000)])
     cidrs, cidrs6, groups, pls = [], [], [], []
     for _ in range(draw(st.integers(1, 2))):
-        kind = draw(st.sampled_from(["cidr", "cidr", "cidr", "cidr6", "group", "group", "group", "pl"]))
+        kind = pick(draw, ["cidr", "cidr", "cidr", "cidr6", "group", "group", "group", "pl"])
         if kind == "cidr":
-            cidrs.append(draw(cidr4(anchors)))
+            cidrs.append(cidr4(draw, anchors))
         elif kind == "cidr6":
-            cidrs6.append(draw(st.sampled_from(["::/0", "2600:1f18::/32", "::ffff:0:0/96"])))
+            cidrs6.append(pick(draw, ["::/0", "2600:1f18::/32", "::ffff:0:0/96"]))
         elif kind == "group":
-            choice = draw(st.sampled_from(GROUPS + [UNDESCRIBED, "foreign", "foreign"]))
+            choice = pick(draw, GROUPS + [UNDESCRIBED, "foreign", "foreign"])
             groups.append(dict(FOREIGN) if choice == "foreign" else choice)
         else:
-            pls.append(draw(st.sampled_from([PL_KNOWN, PL_UNKNOWN])))
+            pls.append(pick(draw, [PL_KNOWN, PL_UNKNOWN]))
     return perm(proto, lo, hi, cidrs=sorted(set(cidrs)), cidrs6=sorted(set(cidrs6)), groups=groups,
                 prefix_lists=sorted(set(pls)))
 
 
-@st.composite
 def packets(draw, rules: list[dict[str, Any]]) -> Packet:
     """Mostly a packet at an edge of some rule of the estate (lo-1, lo, hi, hi+1; its icmp type/code), so that
     rules are hit and missed by one; else a random one."""
     if rules and draw(st.integers(0, 2)) > 0:
-        r = draw(st.sampled_from(rules))
+        r = pick(draw, rules)
         proto, lo, hi = r["IpProtocol"], r.get("FromPort"), r.get("ToPort")
         if proto in ("tcp", "udp", "6", "17"):
-            port = draw(st.sampled_from([lo - 1, lo, hi, hi + 1]))
+            port = pick(draw, [lo - 1, lo, hi, hi + 1])
             return Packet(6 if proto in ("tcp", "6") else 17, port=min(max(port, 0), 65535))
         if proto in ("icmp", "1", "58"):
-            itype = lo if lo not in (None, -1) else draw(st.sampled_from([0, 3, 8, 11]))
-            code = hi if hi not in (None, -1) else draw(st.sampled_from([0, 4]))
-            return Packet(1, icmp_type=itype, icmp_code=draw(st.sampled_from([code, (code + 1) % 6])))
+            itype = lo if lo not in (None, -1) else pick(draw, [0, 3, 8, 11])
+            code = hi if hi not in (None, -1) else pick(draw, [0, 4])
+            return Packet(1, icmp_type=itype, icmp_code=pick(draw, [code, (code + 1) % 6]))
         if proto == "50":
             return Packet(50)
-    kind = draw(st.sampled_from(["tcp", "tcp", "udp", "icmp", "50"]))
+    kind = pick(draw, ["tcp", "tcp", "udp", "icmp", "50"])
     if kind in ("tcp", "udp"):
-        port = draw(st.one_of(st.sampled_from(PORTS), st.integers(0, 65535)))
+        port = pick(draw, PORTS) if draw(st.booleans()) else draw(st.integers(0, 65535))
         return Packet(6 if kind == "tcp" else 17, port=port)
     if kind == "icmp":
-        return Packet(1, icmp_type=draw(st.sampled_from([0, 3, 8, 11])), icmp_code=draw(st.sampled_from([0, 4])))
+        return Packet(1, icmp_type=pick(draw, [0, 3, 8, 11]), icmp_code=pick(draw, [0, 4]))
     return Packet(50)
 
 
@@ -134,19 +137,22 @@ def estates(draw) -> Case:
     publics = draw(st.lists(public_ips, min_size=n_ifaces, max_size=n_ifaces, unique=True))
     interfaces = []
     for n, ip in enumerate(ips):
-        carried = draw(st.lists(st.sampled_from(groups), min_size=1, max_size=3, unique=True))
+        pool = list(groups)
+        carried = [pool.pop(draw(st.integers(0, len(pool) - 1)))
+                   for _ in range(draw(st.integers(1, min(3, len(pool)))))]
         if draw(st.integers(0, 11)) == 0:
             carried.append(UNDESCRIBED)     # a group the snapshot does not describe: its rules are unknown
         public = publics[n] if draw(st.integers(0, 9)) < 3 else None
         interfaces.append(eni(f"eni-0{n:016x}", ip, carried, subnet_id=subnet_of(ip), public_ip=public,
                               az=AZ[subnet_of(ip)]))
     anchors = ips + [p for p in publics[:2]]
-    pls = [prefix_list(PL_KNOWN, sorted({draw(cidr4(anchors)) for _ in range(draw(st.integers(1, 2)))}))]
+    pls = [prefix_list(PL_KNOWN, sorted({cidr4(draw, anchors) for _ in range(draw(st.integers(1, 2)))}))]
     sgs = []
     for gid in groups:
-        ingress = draw(st.lists(permission(anchors), max_size=4))
+        ingress = [permission(draw, anchors) for _ in range(draw(st.integers(0, 4)))]
         # AWS's allow-all default most of the time, else 0-3 random rules (0: "lets nothing out", SG-3)
-        egress = None if draw(st.integers(0, 9)) < 6 else draw(st.lists(permission(anchors), max_size=3))
+        egress = None if draw(st.integers(0, 9)) < 6 else [permission(draw, anchors)
+                                                           for _ in range(draw(st.integers(0, 3)))]
         sgs.append(sg(gid, f"group-{gid[-1]}", ingress=ingress, egress=egress))
     docs: dict[str, Any] = {"SecurityGroups": sgs, "NetworkInterfaces": interfaces, "PrefixLists": pls}
     if has_vpc:
@@ -160,17 +166,17 @@ def estates(draw) -> Case:
     members = {gid: [n for n, i in enumerate(interfaces) if gid in {g["GroupId"] for g in i["Groups"]}]
                for gid in groups + [UNDESCRIBED]}
     public_of = {n: i["Association"]["PublicIp"] for n, i in enumerate(interfaces) if "Association" in i}
-    outsiders = [ip for ip in draw(st.lists(st.one_of(private_ips, public_ips), min_size=2, max_size=4))
-                 if ip not in ips] or ["10.0.255.254"]
-    for _ in range(draw(st.integers(1, 10))):
-        kind = draw(st.sampled_from(["eni->eni", "eni->eni", "ip->eni", "eni->ip"]))
-        a, b = draw(st.lists(st.sampled_from(range(n_ifaces)), min_size=2, max_size=2, unique=True))
+    outsiders = [ip for ip in draw(outsider_ips) if ip not in ips] or ["10.0.255.254"]
+    for _ in range(draw(st.integers(2, 12))):
+        kind = pick(draw, ["eni->eni", "eni->eni", "ip->eni", "eni->ip"])
+        a = draw(st.integers(0, n_ifaces - 1))
+        b = (a + draw(st.integers(1, n_ifaces - 1))) % n_ifaces
         # The rules that decide: the destination's ingress (eni->eni, ip->eni) or the source's egress (eni->ip).
         me = b if kind != "eni->ip" else a
         key = "IpPermissionsEgress" if kind == "eni->ip" else "IpPermissions"
         mine = {g["GroupId"] for g in interfaces[me]["Groups"]}
         aimed = [p for g in sgs if g["GroupId"] in mine for p in g[key]]
-        rule = draw(st.sampled_from(aimed)) if aimed and draw(st.integers(0, 3)) > 0 else None
+        rule = pick(draw, aimed) if aimed and draw(st.integers(0, 3)) > 0 else None
         # The peer: often one the chosen rule names (a member of its group, its public IP, an address of its
         # CIDR or prefix list), so that rules are hit -- and missed by one address, family or member.
         peer_n, peer_ip = a if kind != "eni->ip" else b, None
@@ -181,33 +187,34 @@ def estates(draw) -> Case:
                     if n != me:
                         options += [(n, None), (None, public_of.get(n) or ips[n])]
                 if not members.get(pair["GroupId"]):      # another account's, undescribed or memberless group
-                    options += [(None, draw(st.sampled_from(outsiders)))]
+                    options += [(None, pick(draw, outsiders))]
             for r in rule["IpRanges"]:
                 net = ipaddress.ip_network(r["CidrIp"])
                 inside = [n for n in range(n_ifaces) if n != me and ipaddress.ip_address(ips[n]) in net]
                 options += [(n, None) for n in inside]
-                options += [(None, str(net.network_address + draw(st.sampled_from(
-                    [0, net.num_addresses - 1, net.num_addresses // 2]))))]
+                offset = pick(draw, [0, net.num_addresses - 1, net.num_addresses // 2])
+                options += [(None, str(net.network_address + offset))]
                 if net.prefixlen > 0:
                     options += [(None, str(net.broadcast_address + 1)) if net.broadcast_address.packed != b"\xff" * 4
                                 else (None, str(net.network_address - 1))]
             if options:
-                peer_n, peer_ip = draw(st.sampled_from(options))
+                peer_n, peer_ip = pick(draw, options)
         if kind == "eni->eni" or (peer_ip is None and peer_n is not None and kind != "eni->ip"
                                   and draw(st.booleans())):
             q = (("eni", ids[peer_n if peer_n is not None else a]), ("eni", ids[b]))
         elif kind == "ip->eni":
-            ip = peer_ip or draw(st.sampled_from([ips[peer_n if peer_n is not None else a], *public_of.values(),
-                                                  *outsiders]))
+            ip = peer_ip or pick(draw, [ips[peer_n if peer_n is not None else a], *public_of.values(), *outsiders])
             q = (("ip", ip), ("eni", ids[b])) if ip != ips[b] else (("eni", ids[a]), ("eni", ids[b]))
         else:
-            ip = peer_ip or draw(st.sampled_from([ips[peer_n if peer_n is not None else b], *public_of.values(),
-                                                  *outsiders])
-                                 if draw(st.booleans()) else st.sampled_from(SPECIAL_DESTINATIONS))
+            near = [ips[peer_n if peer_n is not None else b], *public_of.values(), *outsiders]
+            if draw(st.integers(0, 3)) == 0:
+                ip = pick(draw, SPECIAL_DESTINATIONS)        # SG-14 addresses, and their neighbours
+            else:
+                ip = peer_ip or pick(draw, near)
             q = (("eni", ids[a]), ("ip", ip)) if ip != ips[a] else (("eni", ids[a]), ("eni", ids[b]))
         if q[0] == q[1]:
             q = (("eni", ids[a]), ("eni", ids[b]))
-        case.queries.append((q[0], q[1], draw(packets([rule] if rule is not None else aimed or rules))))
+        case.queries.append((q[0], q[1], packets(draw, [rule] if rule is not None else aimed or rules)))
     return case
 
 
@@ -276,7 +283,6 @@ def test_engine_agrees_with_reference():
     assert sum(seen) >= 2 * MIN_CASES
 
 
-@st.composite
 def added_rule(draw, case: Case) -> tuple[str, str, dict[str, Any]]:
     """(group id, IpPermissions or IpPermissionsEgress, permission): usually a rule aimed at one of the queries --
     on the group that decides it, for its protocol and port, naming its peer, another group, another account's
@@ -286,31 +292,31 @@ def added_rule(draw, case: Case) -> tuple[str, str, dict[str, Any]]:
     groups_of = {i["NetworkInterfaceId"]: [g["GroupId"] for g in i["Groups"]] for i in docs["NetworkInterfaces"]}
     described = [g["GroupId"] for g in docs["SecurityGroups"]]
     if draw(st.integers(0, 3)) == 0:
-        return (draw(st.sampled_from(described)), draw(st.sampled_from(["IpPermissions", "IpPermissionsEgress"])),
-                draw(permission(list(ip_of.values()))))
-    src, dst, pkt = draw(st.sampled_from(case.queries))
+        return (pick(draw, described), pick(draw, ["IpPermissions", "IpPermissionsEgress"]),
+                permission(draw, list(ip_of.values())))
+    src, dst, pkt = pick(draw, case.queries)
     if dst[0] == "eni":
         me, key, peer = dst[1], "IpPermissions", src
     else:
         me, key, peer = src[1], "IpPermissionsEgress", dst
-    gid = draw(st.sampled_from([g for g in groups_of[me] if g in described] or described))
+    gid = pick(draw, [g for g in groups_of[me] if g in described] or described)
     peer_ip = ip_of[peer[1]] if peer[0] == "eni" else peer[1]
     if pkt.protocol in (6, 17):
-        lo = draw(st.sampled_from([pkt.port, 0]))
-        hi = draw(st.sampled_from([pkt.port, 65535]))
-        proto = draw(st.sampled_from(["tcp", "6"] if pkt.protocol == 6 else ["udp", "17"]))
+        lo = pick(draw, [pkt.port, 0])
+        hi = pick(draw, [pkt.port, 65535])
+        proto = pick(draw, ["tcp", "6"] if pkt.protocol == 6 else ["udp", "17"])
         ports = (lo, hi)
     elif pkt.protocol == 1:
-        proto, ports = "icmp", draw(st.sampled_from([(pkt.icmp_type, pkt.icmp_code), (pkt.icmp_type, -1), (-1, -1)]))
+        proto, ports = "icmp", pick(draw, [(pkt.icmp_type, pkt.icmp_code), (pkt.icmp_type, -1), (-1, -1)])
     else:
         proto, ports = "50", (None, None)
     if draw(st.integers(0, 4)) == 0:
         proto, ports = "-1", (None, None)
-    target = draw(st.sampled_from(["cidr", "group", "foreign", "pl", "undescribed"]))
-    net = ipaddress.ip_network(f"{peer_ip}/{draw(st.sampled_from([32, 24, 0]))}", strict=False)
+    target = pick(draw, ["cidr", "group", "foreign", "pl", "undescribed"])
+    net = ipaddress.ip_network(f"{peer_ip}/{pick(draw, [32, 24, 0])}", strict=False)
     kwargs: dict[str, Any] = {
         "cidr": {"cidrs": [str(net)]} if net.version == 4 else {"cidrs6": [str(net)]},
-        "group": {"groups": [draw(st.sampled_from(groups_of.get(peer[1], described)))]},
+        "group": {"groups": [pick(draw, groups_of.get(peer[1], described))]},
         "foreign": {"groups": [dict(FOREIGN)]},
         "pl": {"prefix_lists": [PL_UNKNOWN]},
         "undescribed": {"groups": [UNDESCRIBED]},
@@ -327,7 +333,7 @@ def test_adding_an_allow_rule_never_removes_reachability():
     @given(st.data())
     def run(data) -> None:
         case = data.draw(estates())
-        gid, key, extra = data.draw(added_rule(case))
+        gid, key, extra = added_rule(data.draw, case)
         grown = json.loads(json.dumps(case.docs))
         next(g for g in grown["SecurityGroups"] if g["GroupId"] == gid)[key].append(extra)
         before, after = load(case.docs), load(grown)

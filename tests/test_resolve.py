@@ -7,13 +7,11 @@ ambiguous or unknown names are input errors listing the candidates.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import reachgraph
 from builders import (
-    SUBNET_A, SUBNET_B, cache_cluster, cache_eni, ecs_service, ecs_task, eni, estate, instance, perm,
+    SUBNET_B, cache_cluster, cache_eni, ecs_service, ecs_task, eni, estate, instance, perm,
     replication_group, sg, task_eni, write_estate,
 )
 from reachgraph.resolve import PortSpec, split_destination
@@ -130,6 +128,20 @@ def test_secondary_ip_keeps_its_address(tmp_path):
     assert s.query("10.0.1.50", "eni-0000000000000c001:22").verdict == "blocked"
     r = s.query("10.0.1.51", "eni-0000000000000c001:22")
     assert r.verdict == "reachable", r.to_dict()
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: an IPv6 address inside the VPC's own IPv6 block (not an interface of the "
+                                       "snapshot) is taken for an internet host (it is a global address): the reply "
+                                       "route check looks for an internet gateway, finds the VPC's local route and "
+                                       "reports NO_ROUTE_TO_DESTINATION -- a wrong 'blocked'")
+def test_ipv6_address_inside_the_vpc_is_not_the_internet(tmp_path):
+    """2600:1f18:aaaa:1::99 lies in the VPC's 2600:1f18:aaaa::/56 (subnet A's /64): the local route carries it."""
+    docs = estate(SecurityGroups=[sg(WEB_SG, "web", ingress=[perm("tcp", 443, 443, cidrs6=["::/0"])])],
+                  NetworkInterfaces=[eni("eni-0000000000000c001", "10.0.2.80", [WEB_SG], subnet_id=SUBNET_B,
+                                         ipv6=["2600:1f18:aaaa:2::80"])])
+    s = reachgraph.load(write_estate(tmp_path, docs))
+    r = s.query("2600:1f18:aaaa:1::99", "eni-0000000000000c001:443")
+    assert r.verdict == "reachable", [c.detail for p in r.pairs for c in p.checks]
 
 
 def test_external_address_and_cidr(snap):

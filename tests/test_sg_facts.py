@@ -182,23 +182,25 @@ def test_sg_6_group_reference_matches_private_ips_of_members_only(tmp_path):
 
 def test_sg_6_group_with_no_members_matches_nothing(tmp_path):
     """SG-6 "A group with no member interfaces matches nothing." (the incident: Redis admitted only the
-    group the service had left)."""
+    group the service had left). Neither an ingress nor an egress rule naming it admits anyone."""
     empty = "sg-0e0e0e0e0e0e0e0e0"
-    snap = pair_estate(tmp_path, server_ingress=[perm("tcp", 6379, 6379, groups=[empty])],
-                       client_egress=[perm("-1", groups=[empty]), perm("tcp", 0, 65535, cidrs=["10.0.2.0/24"])])
-    snap2 = load(tmp_path / "with-group", [*[sg(empty, "old-tasks")],
-                                           sg(CLIENT_SG, "client"),
-                                           sg(SERVER_SG, "server", ingress=[perm("tcp", 6379, 6379, groups=[empty])])],
-                 [eni(CLIENT, CLIENT_IP, [CLIENT_SG]), eni(SERVER, SERVER_IP, [SERVER_SG], subnet_id=SUBNET_B)])
-    for s in (snap, snap2):
-        r = s.query(CLIENT, f"{SERVER}:6379")
-        assert_blocked(r, direction="ingress", component=SERVER_SG)
-    assert "0 member interfaces" in snap2.query(CLIENT, f"{SERVER}:6379").blockers[0].detail
-    # An egress rule naming the memberless group admits nothing either: only the CIDR rule lets the client out.
+    groups = [sg(empty, "old-tasks"),
+              sg(CLIENT_SG, "client", egress=[perm("-1", groups=[empty])]),
+              sg(SERVER_SG, "server", ingress=[perm("tcp", 6379, 6379, groups=[empty])])]
+    snap = load(tmp_path, groups, [eni(CLIENT, CLIENT_IP, [CLIENT_SG]),
+                                   eni(SERVER, SERVER_IP, [SERVER_SG], subnet_id=SUBNET_B)])
     r = snap.query(CLIENT, f"{SERVER}:6379")
-    egress = [c for p in r.pairs for c in p.checks if c.direction == "egress"]
-    assert egress and all(c.status == "allow" for c in egress)
-    assert all(empty not in rule for c in egress for rule in c.rules)
+    assert r.verdict == "blocked", explain(r)
+    by_direction = {b.direction: b for b in r.blockers}
+    assert set(by_direction) == {"egress", "ingress"}, explain(r)
+    assert (by_direction["egress"].code, by_direction["egress"].component) == ("ENI_SG_RULES_MISMATCH", CLIENT_SG)
+    assert (by_direction["ingress"].code, by_direction["ingress"].component) == ("ENI_SG_RULES_MISMATCH", SERVER_SG)
+    assert f"{empty} (old-tasks, 0 member interfaces)" in by_direction["ingress"].detail
+    # Once an interface carries the group, both rules match it.
+    snap = load(tmp_path / "joined", groups, [eni(CLIENT, CLIENT_IP, [CLIENT_SG, empty]),
+                                              eni(SERVER, SERVER_IP, [SERVER_SG, empty], subnet_id=SUBNET_B)])
+    assert_allowed_by(snap.query(CLIENT, f"{SERVER}:6379"), direction="ingress", component=SERVER_SG,
+                      contains=f"from {empty}")
 
 
 def test_sg_7_all_protocols_ignore_ports(tmp_path):
@@ -326,9 +328,15 @@ def test_sg_10_unknown_prefix_list_warns(tmp_path):
 def test_sg_11_cross_account_reference_is_unknown(tmp_path):
     """SG-11 "A reference to a group of an account that is not in the snapshot cannot be resolved: that answer
     is unknown (Reachability Analyzer says UNKNOWN_PEERED_SGS)." """
-    foreign = {"GroupId": "sg-0f0f0f0f0f0f0f0f0", "UserId": OTHER_ACCOUNT, "VpcId": "vpc-0f0f0f0f0f0f0f0f0",
-               "VpcPeeringConnectionId": "pcx-0f0f0f0f0f0f0f0f0", "PeeringStatus": "active"}
-    snap = pair_estate(tmp_path, server_ingress=[perm("tcp", 443, 443, groups=[foreign])])
+    pcx, peer_vpc = "pcx-0f0f0f0f0f0f0f0f0", "vpc-0f0f0f0f0f0f0f0f0"
+    foreign = {"GroupId": "sg-0f0f0f0f0f0f0f0f0", "UserId": OTHER_ACCOUNT, "VpcId": peer_vpc,
+               "VpcPeeringConnectionId": pcx, "PeeringStatus": "active"}
+    # Our side of the peering is complete (connection active, route to 10.1.0.0/16); the other account is not
+    # in the snapshot, so nobody can say which of its addresses carry its group.
+    snap = pair_estate(tmp_path, server_ingress=[perm("tcp", 443, 443, groups=[foreign])],
+                       VpcPeeringConnections=[peering(pcx, VPC, peer_vpc, accepter_owner=OTHER_ACCOUNT)],
+                       RouteTables=[route_table("rtb-0a1b2c3d4e5f60001", local=["10.0.0.0/16"],
+                                                routes=[route("10.1.0.0/16", VpcPeeringConnectionId=pcx)])])
     r = snap.query("10.1.5.9", f"{SERVER}:443")      # an address in the other account's peered VPC
     assert r.verdict == "unknown", explain(r)
     assert not r.blockers

@@ -199,10 +199,6 @@ def test_ecs_3_bridge_and_host_tasks_use_the_container_instances_interfaces(snap
     assert {p.source for p in r.pairs} == {HOST_ENI}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a bridge-mode ECS service's default port is the containerPort (8080) "
-                                       "of its task definition, but on the container instance's interface the task "
-                                       "listens on the hostPort (80); `query client legacy-web` asks about tcp/8080 "
-                                       "and answers blocked")
 def test_ecs_3_bridge_service_default_port_is_the_host_port(snap):
     """ECS-3 + query contract: with bridge networking the container instance's interface carries the mapped
     hostPort (portMappings 8080 -> 80), so that is the endpoint port a query defaults to."""

@@ -148,7 +148,7 @@ class WorkloadParser:
             else:
                 notes.append(f"task {_arn_tail(task_arn)} has no awsvpc interface and its container instance "
                              "is not in the snapshot (ECS-3)")
-        parent = workload_key("ecs_service", account, region, svc_name) if svc_name else None
+        parent = workload_key("ecs_service", account, region, f"{_arn_tail(cluster)}/{svc_name}") if svc_name else None
         if svc_name:
             by_service[(cluster, svc_name)].extend(enis)
             service_notes[(cluster, svc_name)].extend(notes)
@@ -166,6 +166,15 @@ class WorkloadParser:
             if p is not None and p not in ports:
                 ports.append(p)
         td = self.task_definitions.get(td_arn or "", {})
+        if (f.s(td, "networkMode") or "awsvpc") in ("bridge", "host"):
+            # ECS-3: on the container instance's interface the task listens on the host port (0: dynamic, unknown).
+            mapped = {f.i(m, "containerPort"): f.i(m, "hostPort") for c in f.objs(td, "containerDefinitions")
+                      for m in f.objs(c, "portMappings")}
+            ports = [mapped[p] for p in ports if mapped.get(p)]
+            for host in mapped.values():
+                if host and host not in ports:
+                    ports.append(host)
+            return tuple(ports)
         for c in f.objs(td, "containerDefinitions"):
             for m in f.objs(c, "portMappings"):
                 p = f.i(m, "containerPort")
@@ -180,16 +189,16 @@ class WorkloadParser:
         enis = sorted(set(members))
         notes = list(task_notes)
         running = f.i(item, "runningCount")
-        tasks = sum(1 for w in self.workloads.values()
-                    if w.kind == "ecs_task" and w.parent == workload_key("ecs_service", account, region, name))
+        cluster = _arn_tail(f.s(item, "clusterArn"))
+        key = workload_key("ecs_service", account, region, f"{cluster}/{name}")
+        tasks = sum(1 for w in self.workloads.values() if w.kind == "ecs_task" and w.parent == key)
         if running and tasks < running:
             notes.append(f"service reports {running} running tasks but the snapshot holds {tasks}")
         if not tasks:
             notes.append("service has no running tasks in the snapshot")
         awsvpc = f.obj(f.obj(item, "networkConfiguration"), "awsvpcConfiguration")
-        cluster = _arn_tail(f.s(item, "clusterArn"))
         self._add(Workload(
-            key=workload_key("ecs_service", account, region, name), kind="ecs_service", name=name,
+            key=key, kind="ecs_service", name=name,
             account=account, region=region, interface_ids=tuple(enis),
             group_ids=tuple(sorted(set(f.strs(awsvpc, "securityGroups")))),
             ports=self._task_ports(f.s(item, "taskDefinition"), item),
@@ -238,10 +247,15 @@ class WorkloadParser:
             # EC-1 fallback: the API lists no interface ids; use the cluster's groups, address unknown.
             notes.append(f"no interface described 'ElastiCache {cid}' in the snapshot; using the cluster's "
                          "security groups with an unknown address (EC-1)")
+            vpcs = {self.net.groups[g].vpc_id for g in groups if g in self.net.groups}
+            vpc = vpcs.pop() if len(vpcs) == 1 else None
             for n in nodes or [{"CacheNodeId": "0001"}]:
                 nid = f"eni-of-cache-{cid}-{f.s(n, 'CacheNodeId') or '0001'}"
+                az = f.s(n, "CustomerAvailabilityZone") or f.s(item, "PreferredAvailabilityZone")
+                in_az = [sub.id for sub in self.net.subnets.values() if vpc and sub.vpc_id == vpc and sub.az == az]
                 self.net.interfaces.setdefault(nid, Interface(
-                    id=nid, vpc_id=None, subnet_id=None, account=account, region=region, group_ids=groups,
+                    id=nid, vpc_id=vpc, subnet_id=in_az[0] if len(in_az) == 1 else None, account=account,
+                    region=region, group_ids=groups, az=az,
                     description=f"ElastiCache {cid} node (inferred)", inferred=True,
                     uncertain=None if groups else f"cache cluster {cid}'s security groups are not in the snapshot"))
                 enis.append(nid)

@@ -69,7 +69,7 @@ def i(obj: dict[str, Any], key: str) -> int | None:
         value = value.strip()
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ShapeError(f"'{key}' should be an integer, got {value!r}") from None
 
 

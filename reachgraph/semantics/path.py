@@ -68,9 +68,9 @@ class PathEvaluator:
         s, d = src.iface, dst.iface
         if s is not None and d is not None and s.subnet_id and s.subnet_id == d.subnet_id:
             return out  # NACL-5: same subnet, no ACL; RT-1: local
-        if s is not None and d is None and (dst.internet or _all_public(dst)):
+        if s is not None and d is None and (dst.internet or self._outside_public(dst, s)):
             return self._to_internet(src, dst, t)
-        if d is not None and s is None and (src.internet or _all_public(src)):
+        if d is not None and s is None and (src.internet or self._outside_public(src, d)):
             return self._from_internet(src, dst, t)
         reply = _reply(t)
         # request: source subnet outbound, destination subnet inbound; replies the other way (NACL-1)
@@ -84,9 +84,13 @@ class PathEvaluator:
             out += self._acl(s, False, reply[0], dst, reply[1] or src.ephemeral, "ingress-reply")[0]
         if s is not None:
             out += self._route(s, dst, "forward")
-        if d is not None and s is not None:
-            out += self._route(d, src, "reply")
+        if d is not None and s is not None and reply is not None:
+            out += self._route(d, src, "reply")   # a one-way message (e.g. ICMP type 3) needs no way back
         return out
+
+    def _outside_public(self, end: End, iface: Interface) -> bool:
+        """A public address that is not inside the interface's VPC: reached the way the internet is."""
+        return _all_public(end) and not (iface.vpc_id and self._in_vpc(iface.vpc_id, end))
 
     # -- network ACLs ------------------------------------------------------------------------------
     def _acl(self, iface: Interface, egress: bool, protocol: str, peer: End, ports: tuple[int, int],
@@ -94,7 +98,8 @@ class PathEvaluator:
         """One ACL crossing; returns the check and the peer narrowed to the addresses that pass."""
         if not self.has_acls and not self.acl_errors:
             return [], peer
-        acl = acls.acl_of_subnet(self.model, iface.subnet_id, iface.vpc_id) if iface.subnet_id else None
+        acl = (acls.acl_of_subnet(self.model, iface.subnet_id, iface.vpc_id) if iface.subnet_id
+               else self._only_acl_of_vpc(iface.vpc_id))
         if acl is None:
             why = (f"the subnet of {iface.id} is unknown" if not iface.subnet_id
                    else f"no network ACL for {iface.subnet_id} (nor a default ACL of {iface.vpc_id}) is in the "
@@ -127,6 +132,16 @@ class PathEvaluator:
                       rules=tuple(f"{acl.id} rule {_num(n)}" for n in numbers))
         narrowed = replace(peer, addrs=tuple(passed)) if passed and peer.mode == "some" else peer
         return [check], narrowed
+
+    def _only_acl_of_vpc(self, vpc_id: str | None) -> NetworkAcl | None:
+        """For an interface whose subnet is unknown: the ACL, when every subnet of its VPC has the same one."""
+        if not vpc_id:
+            return None
+        found = {acls.acl_of_subnet(self.model, sub.id, vpc_id) for sub in self.model.subnets.values()
+                 if sub.vpc_id == vpc_id}
+        found.add(acls.acl_of_subnet(self.model, "", vpc_id))  # the default, for subnets not in the snapshot
+        found.discard(None)
+        return found.pop() if len(found) == 1 else None
 
     def _acl_detail(self, acl: NetworkAcl, egress: bool, split: Split, status: str, peer: End,
                     ports: tuple[int, int], protocol: str, is_reply: bool) -> str:
@@ -253,6 +268,7 @@ class PathEvaluator:
     def _to_internet(self, src: End, dst: End, t: Traffic) -> list[Check]:
         s = src.iface
         assert s is not None
+        self._nat_context = (t, src)
         out, peer = self._acl(s, True, t.protocol, dst, _req_ports(t), "egress")
         reply = _reply(t)
         if reply is not None:
@@ -295,22 +311,35 @@ class PathEvaluator:
                 return [Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
                               detail=f"{where}: {rtext}; replies to internet clients leave through a NAT gateway and "
                                      "never reach them (the subnet has no internet gateway route)")]
-            return [Check(**base, status="allow", detail=f"{where}: {rtext}")] + self._nat_path(route.target, peer)
+            return [Check(**base, status="allow", detail=f"{where}: {rtext}")] + self._nat_path(route.target, iface,
+                                                                                               peer)
         return [Check(**base, status="unknown" if route.target.startswith("tgw-") else "deny",
                       code=None if route.target.startswith("tgw-") else "NO_ROUTE_TO_DESTINATION",
                       detail=f"{where}: {rtext} does not lead to an internet gateway"
                              + (" (transit gateway paths are not modelled yet, RT-5)"
                                 if route.target.startswith("tgw-") else ""))]
 
-    def _nat_path(self, nat_id: str, peer: End) -> list[Check]:
-        """A NAT gateway needs its own subnet to route to an internet gateway."""
+    def _nat_path(self, nat_id: str, client: Interface, peer: End) -> list[Check]:
+        """Through a NAT gateway: its subnet's ACL both ways (NACL-1, NACL-6) and its route to an internet gateway."""
         nat = self.nat_ifaces.get(nat_id)
         if nat is None:
             return [Check(kind="route", direction="egress", component=nat_id, status="unknown",
                           detail=f"{nat_id}'s interface is not in the snapshot; its path to the internet is unknown")]
-        checks = self._internet_route(nat, peer, "egress", outbound=False)
+        t, src = self._nat_context
+        checks: list[Check] = []
+        crosses = nat.subnet_id != client.subnet_id  # NACL-5: no ACL between interfaces of one subnet
+        if crosses:
+            checks += self._acl(nat, False, t.protocol, src, _req_ports(t), "ingress")[0]
+        out, peer = self._acl(nat, True, t.protocol, peer, _req_ports(t), "egress")
+        checks += out
+        reply = _reply(t)
+        if reply is not None:
+            back, peer = self._acl(nat, False, reply[0], peer, reply[1] or acls.WIDE_EPHEMERAL, "ingress-reply")
+            checks += back
+            if crosses:
+                checks += self._acl(nat, True, reply[0], src, reply[1] or src.ephemeral, "egress-reply")[0]
+        checks += self._internet_route(nat, peer, "egress", outbound=False)
         return [replace(c, detail=f"via {nat_id}: {c.detail}") for c in checks]
-
 
 def _all_public(end: End) -> bool:
     """An address outside the snapshot that lives on the internet (it is reached the way the internet is)."""

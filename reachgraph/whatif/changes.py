@@ -547,7 +547,7 @@ def _create_service(st: _State, c: CreateService) -> None:
     first = st.model.subnets.get(subnets[0]) if subnets else None
     account = first.account if first else (st.model.accounts[0] if len(st.model.accounts) == 1 else None)
     region = first.region if first else (st.model.regions[0] if len(st.model.regions) == 1 else None)
-    key = workload_key("ecs_service", account, region, c.name)
+    key = workload_key("ecs_service", account, region, f"{c.cluster or 'default'}/{c.name}")
     if key in st.workloads:
         st.warn(c, f"ECS service {c.name} already exists in the snapshot; not created again")
         return
