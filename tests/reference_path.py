@@ -61,6 +61,7 @@ class ReferencePath:
             blocks = [c["CidrBlock"] for c in v.get("CidrBlockAssociationSet", [])] or [v["CidrBlock"]]
             self.vpc_cidrs[v["VpcId"]] = [ipaddress.ip_network(b) for b in blocks]
         self.subnet_vpc = {s["SubnetId"]: s["VpcId"] for s in docs.get("Subnets", [])}
+        self.subnet_cidr = {s["SubnetId"]: s["CidrBlock"] for s in docs.get("Subnets", [])}
         self.enis: dict[str, tuple[ipaddress.IPv4Address, str, str]] = {
             e["NetworkInterfaceId"]: (ipaddress.ip_address(e["PrivateIpAddress"]), e["SubnetId"], e["VpcId"])
             for e in docs.get("NetworkInterfaces", [])}
@@ -68,6 +69,16 @@ class ReferencePath:
         self.tables: list[Json] = list(docs.get("RouteTables", []))
         self.peerings = {p["VpcPeeringConnectionId"]: p for p in docs.get("VpcPeeringConnections", [])}
         self.trace: list[str] = []
+
+    def add_host(self, ip: str) -> str:
+        """A host with no interface in the snapshot at `ip`, inside one of the subnets: it lives behind that
+        subnet's ACL and route table like any interface there. Returns its key for verdict()."""
+        addr = ipaddress.ip_address(ip)
+        for sid, vpc_id in self.subnet_vpc.items():
+            if addr in network(self.subnet_cidr[sid]):
+                self.enis[f"host:{ip}"] = (addr, sid, vpc_id)
+                return f"host:{ip}"
+        raise ValueError(f"{ip} is in no subnet of the estate")
 
     # -- network ACLs -------------------------------------------------------------------------------------
     def acl_of(self, subnet_id: str) -> Json | None:

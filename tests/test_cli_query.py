@@ -229,9 +229,6 @@ def test_bad_folder_layout(tmp_path):
     assert_input_error(run_cli("query", "api", "redis", "-s", str(tmp_path)), "not-a-region")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a JSON number too large for a float (1e999) in a port field raises "
-                                       "OverflowError in reachgraph/model/shape.py i(); the CLI answers 'internal "
-                                       "error' with exit 70 instead of an input error naming the file (exit 2)")
 def test_number_too_large_is_an_input_error(tmp_path):
     snap = tmp_path / "snap"
     shutil.copytree(BEFORE, snap)

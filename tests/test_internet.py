@@ -22,7 +22,7 @@ from builders import (
 )
 from conftest import run_cli
 from path_builders import (
-    allow_all_acl, allow_in, allow_out, deny_in, nat_eni, nat_gateway, network_acl,
+    allow_all_acl, allow_in, allow_out, deny_in, lb_arn, listener, load_balancer, nat_eni, nat_gateway, network_acl,
 )
 
 IGW, NAT, EIGW = "igw-0a1b2c3d4e5f60001", "nat-0a1b2c3d4e5f60009", "eigw-0a1b2c3d4e5f60008"
@@ -148,6 +148,32 @@ def test_internet_needs_a_public_ip_on_the_interface(snap):
         assert r.fixes == ()
 
 
+@pytest.mark.xfail(strict=True, reason="BUG: checks are cached per equivalence class of interfaces (same groups and "
+                                       "subnet) with the first interface's id inside: `query internet B:443` after "
+                                       "`query internet A:443` blames A (NO_PUBLIC_ADDRESS component A), and in one "
+                                       "query every pair of the class names the first interface")
+def test_internet_blocker_names_the_interface_of_its_own_pair(tmp_path):
+    """design.md: `component` is the AWS id of what blocks, and output is deterministic: the answer about B names
+    B whatever was asked before, and each pair's check names that pair's interface."""
+    other = "eni-0e00000000000e0aa"
+    docs = internet_docs()
+    docs["NetworkInterfaces"].append(eni(other, "10.0.1.99", [WEB_SG], subnet_id=SUBNET_A))
+    snap = load_docs(tmp_path, docs)
+    first = snap.query("internet", f"{WEB_NOIP}:443")
+    assert [b.component for b in first.blockers] == [WEB_NOIP], explain(first)
+    second = snap.query("internet", f"{other}:443")
+    assert [b.component for b in second.blockers] == [other], explain(second)
+    fresh = load_docs(tmp_path, docs, "fresh").query("internet", f"{other}:443")
+    assert second.to_dict() == fresh.to_dict()
+    group = snap.query("internet", f"{WEB_SG}:443")         # WEB (public IP), WEB_NOIP and `other`
+    assert group.verdict == "partial", explain(group)
+    for p in group.pairs:
+        for c in p.checks:
+            if c.kind == "address":
+                assert c.component == p.destination, explain(group)
+    assert {b.component for b in group.blockers} == {WEB_NOIP, other}, explain(group)
+
+
 def test_internet_private_subnet_routing_to_nat_blocks_with_the_reply_route_reason(tmp_path):
     """An interface with a public IP in a subnet whose 0.0.0.0/0 goes to a NAT gateway: the request could
     arrive, but the reply leaves through the NAT gateway and never reaches the client."""
@@ -208,6 +234,43 @@ def test_internet_acls_must_admit_a_public_address_both_ways(tmp_path):
     r = snap.query("internet", f"{WEB}:443")
     assert r.verdict == "blocked", explain(r)
     assert ("SUBNET_ACL_RESTRICTION", "ingress", ACL_PUBLIC) in keys(r), explain(r)
+
+
+def test_internet_clients_ephemeral_range_for_the_reply(tmp_path):
+    """NACL-6 for internet clients: the reply goes to the client's ephemeral port; an outbound ACL admitting only
+    1024-32767 fails a Linux client (32768-60999) and serves one using 1024-32767 (`ephemeral_ports`)."""
+    snap = load_docs(tmp_path, internet_docs(acl_public=[allow_in(100), allow_out(100, "tcp", "0.0.0.0/0",
+                                                                               ports=(1024, 32767))]))
+    r = snap.query("internet", f"{WEB}:443")
+    assert r.verdict == "blocked" and keys(r) == {("SUBNET_ACL_RESTRICTION", "egress-reply", ACL_PUBLIC)}, explain(r)
+    assert "32768-60999" in r.blockers[0].detail, r.blockers[0].detail
+    assert_reachable(snap.query("internet", f"{WEB}:443", ephemeral_ports=(1024, 32767)))
+    assert_reachable(snap.query(HOST, f"{WEB}:443", ephemeral_ports=(1024, 32767)))
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: an internet-facing load balancer whose interfaces are not in the "
+                                       "snapshot gets inferred interfaces without public IPs, so `query internet "
+                                       "LB` answers blocked (NO_PUBLIC_ADDRESS on eni-of-load balancer-...) -- a "
+                                       "wrong blocked; the scheme says its nodes are public")
+def test_internet_facing_load_balancer_without_its_interfaces_is_not_blocked(tmp_path):
+    """An `internet-facing` load balancer's nodes have public addresses by definition; when describe-network-
+    interfaces lacks them the public IP is merely unknown, which must never become `blocked` (semantics.md:
+    a miss degrades to unknown). An `internal` one is not reachable from the internet."""
+    alb_sg, alb_id = "sg-0e0000000000e00a1", "50dc6c495c0c9188"
+    docs = internet_docs()
+    docs["SecurityGroups"].append(sg(alb_sg, "alb", ingress=[perm("tcp", 443, 443, cidrs=["0.0.0.0/0"])]))
+    docs["LoadBalancers"] = [load_balancer("public-alb", alb_id, [(SUBNET_A, "us-east-1a")], groups=[alb_sg],
+                                           scheme="internet-facing"),
+                             load_balancer("private-alb", "60dc6c495c0c9189", [(SUBNET_A, "us-east-1a")],
+                                           groups=[alb_sg], scheme="internal")]
+    docs["Listeners"] = [listener(lb_arn("public-alb", alb_id), 443),
+                         listener(lb_arn("private-alb", "60dc6c495c0c9189"), 443)]
+    snap = load_docs(tmp_path, docs)
+    r = snap.query("internet", "private-alb")
+    assert r.verdict == "blocked", explain(r)
+    r = snap.query("internet", "public-alb")
+    assert r.port == 443
+    assert r.verdict in ("reachable", "unknown") and not r.blockers, explain(r)
 
 
 # -- the internet as a destination ---------------------------------------------------------------------

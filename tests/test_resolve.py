@@ -98,9 +98,6 @@ def test_public_ip_is_not_the_interface(snap):
     assert ep.kind == "address" and not ep.interfaces
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Resolver._address only looks up IPv4 (by_ipv4); an interface's IPv6 "
-                                       "address resolves to an 'address outside the snapshot', so the destination's "
-                                       "ingress is never checked: wrong 'reachable'")
 def test_ipv6_address_of_an_interface_resolves_to_that_interface(tmp_path):
     """A dual-stack client (egress to 0.0.0.0/0 and ::/0) asks about web's IPv6 address; web admits 443 only from
     10.0.1.0/24 (SG-9: not from any IPv6 source), so the answer must come from web's ingress: blocked."""
@@ -115,9 +112,6 @@ def test_ipv6_address_of_an_interface_resolves_to_that_interface(tmp_path):
     assert r.verdict == "blocked", r.to_dict()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a query from an interface's secondary private IP resolves to the "
-                                       "interface and is then evaluated with its PRIMARY IP (query._address_of), so "
-                                       "CIDR rules naming the secondary IP are ignored (wrong 'blocked')")
 def test_secondary_ip_keeps_its_address(tmp_path):
     """The packet's source is the address the user named: a /32 rule for the secondary IP admits it."""
     docs = estate(SecurityGroups=[sg(APP_SG, "app"), sg(WEB_SG, "web", ingress=[perm("tcp", 22, 22,
@@ -130,10 +124,6 @@ def test_secondary_ip_keeps_its_address(tmp_path):
     assert r.verdict == "reachable", r.to_dict()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an IPv6 address inside the VPC's own IPv6 block (not an interface of the "
-                                       "snapshot) is taken for an internet host (it is a global address): the reply "
-                                       "route check looks for an internet gateway, finds the VPC's local route and "
-                                       "reports NO_ROUTE_TO_DESTINATION -- a wrong 'blocked'")
 def test_ipv6_address_inside_the_vpc_is_not_the_internet(tmp_path):
     """2600:1f18:aaaa:1::99 lies in the VPC's 2600:1f18:aaaa::/56 (subnet A's /64): the local route carries it."""
     docs = estate(SecurityGroups=[sg(WEB_SG, "web", ingress=[perm("tcp", 443, 443, cidrs6=["::/0"])])],
@@ -214,10 +204,6 @@ def test_unknown_name_lists_candidates(snap):
     assert "zzzzqqqq" in str(exc.value) and "known workloads" in str(exc.value)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: workload_key() leaves the ECS cluster out (kind:account:region:name), so "
-                                       "two services named `api` in clusters `staging` and `prod` collide and "
-                                       "WorkloadParser._add silently keeps one; `api` then resolves without an "
-                                       "ambiguity error")
 def test_same_service_name_in_two_clusters_is_ambiguous(tmp_path):
     docs = estate(SecurityGroups=[sg(APP_SG, "app")],
                   NetworkInterfaces=[task_eni("eni-0000000000000a001", "10.0.1.11", [APP_SG]),

@@ -313,9 +313,6 @@ def test_sg_10_unknown_prefix_list_matches_nothing(tmp_path):
     assert pl in r.blockers[0].detail
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: SgEvaluator records the 'prefix list not in the snapshot' warning in "
-                                       "Factor.warnings, but query.py never copies Factor.warnings into the "
-                                       "result: QueryResult.warnings stays empty (SG-10 wants a warning)")
 def test_sg_10_unknown_prefix_list_warns(tmp_path):
     """SG-10 "An unknown prefix list matches nothing and deserves a warning." """
     pl = "pl-0fffffffffffffff0"
@@ -422,9 +419,6 @@ def test_sg_14_amazon_dns_and_metadata_not_filtered(tmp_path):
                    code="SG_HAS_NO_RULES")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: PathEvaluator._route looks 169.254.169.254/.253/.123 up in the subnet's "
-                                       "route table, finds 0.0.0.0/0 -> igw and reports NO_ROUTE_TO_DESTINATION; "
-                                       "link-local AWS services are answered by the host, never routed or filtered")
 @pytest.mark.parametrize("dst", ["169.254.169.254:80", "169.254.169.253:53/udp", "169.254.169.123:123/udp"])
 def test_sg_14_link_local_services_are_reachable(tmp_path, dst):
     """SG-14: instance metadata, Amazon DNS and time sync at 169.254.169.x answer every instance."""
@@ -552,10 +546,6 @@ def test_ec_1_fallback_to_cluster_groups_without_interfaces(tmp_path):
                        f"--source-group {API_SG}",)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the EC-1 fallback interface (eni-of-cache-...) gets vpc_id/subnet_id None "
-                                       "and address 0.0.0.0/0, so PathEvaluator routes 'the whole IPv4 space' via the "
-                                       "client's 0.0.0.0/0 -> igw route and reports NO_ROUTE_TO_DESTINATION: a wrong "
-                                       "'blocked'. The node is in its groups' VPC (security groups are VPC-scoped)")
 def test_ec_1_fallback_is_never_a_wrong_blocked(tmp_path):
     """EC-1 fallback with groups that admit the client, one VPC, default ACL: reachable (at worst unknown)."""
     tasks, enis = _api_task()

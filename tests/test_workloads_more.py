@@ -5,7 +5,6 @@ functions with a VpcConfig, and ElastiCache serverless caches (EC-4)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -31,15 +31,26 @@ def icmp_ports(icmp_type: int, code: int | None) -> tuple[int, int]:
     return (icmp_type * 256 + code, icmp_type * 256 + code)
 
 
+class AclIndex:
+    """Which ACL applies to which subnet, built once per model."""
+
+    def __init__(self, model: Model) -> None:
+        self.by_subnet: dict[str, NetworkAcl] = {}
+        self.default_of_vpc: dict[str, NetworkAcl] = {}
+        for acl in model.acls.values():
+            for sid in acl.subnet_ids:
+                self.by_subnet.setdefault(sid, acl)
+            if acl.is_default and acl.vpc_id:
+                self.default_of_vpc.setdefault(acl.vpc_id, acl)
+
+    def of_subnet(self, subnet_id: str, vpc_id: str | None) -> NetworkAcl | None:
+        """The subnet's explicitly associated ACL, else its VPC's default ACL (NACL-4)."""
+        return self.by_subnet.get(subnet_id) or self.default_of_vpc.get(vpc_id or "")
+
+
 def acl_of_subnet(model: Model, subnet_id: str, vpc_id: str | None) -> NetworkAcl | None:
-    """The subnet's explicitly associated ACL, else its VPC's default ACL (NACL-4)."""
-    default = None
-    for acl in model.acls.values():
-        if subnet_id in acl.subnet_ids:
-            return acl
-        if acl.is_default and acl.vpc_id == vpc_id:
-            default = acl
-    return default
+    """The subnet's explicitly associated ACL, else its VPC's default ACL (NACL-4); one-off lookups."""
+    return AclIndex(model).of_subnet(subnet_id, vpc_id)
 
 
 def _entry_rect(e: AclEntry, q: AclQuestion) -> Rect | None:

@@ -11,7 +11,7 @@ from reachgraph.result import Check
 from reachgraph.semantics import acl as acls
 from reachgraph.semantics.addresses import public_intervals, span_text
 from reachgraph.semantics.rects import Split, addresses_fully_allowed, intersect_intervals, merge_intervals
-from reachgraph.semantics.routes import Hop, in_blocks, lookup, peer_vpc, route_table_of_subnet
+from reachgraph.semantics.routes import Hop, RouteIndex, in_blocks, peer_vpc
 from reachgraph.semantics.traffic import Traffic
 
 Mode = Literal["all", "one", "some"]
@@ -50,6 +50,10 @@ class PathEvaluator:
         # Calls that failed during collection: answers that need their data are unknown, naming the error.
         self.acl_errors = [e.describe() for e in model.errors if "networkacl" in e.operation.lower()]
         self.route_errors = [e.describe() for e in model.errors if "routetable" in e.operation.lower()]
+        self.acl_index = acls.AclIndex(model)
+        self.routes = RouteIndex(model)
+        self._acl_cache: dict[tuple, tuple[Check, tuple[tuple[int, int], ...]]] = {}
+        self._vpc_acl: dict[str, NetworkAcl | None] = {}
         self.nat_ifaces = {i.description.rsplit(" ", 1)[-1]: i for i in model.interfaces.values()
                            if i.interface_type == "nat_gateway" and i.description.startswith("Interface for NAT")}
 
@@ -98,7 +102,7 @@ class PathEvaluator:
         """One ACL crossing; returns the check and the peer narrowed to the addresses that pass."""
         if not self.has_acls and not self.acl_errors:
             return [], peer
-        acl = (acls.acl_of_subnet(self.model, iface.subnet_id, iface.vpc_id) if iface.subnet_id
+        acl = (self.acl_index.of_subnet(iface.subnet_id, iface.vpc_id) if iface.subnet_id
                else self._only_acl_of_vpc(iface.vpc_id))
         if acl is None:
             why = (f"the subnet of {iface.id} is unknown" if not iface.subnet_id
@@ -108,6 +112,16 @@ class PathEvaluator:
                 why += f" (collection failed: {'; '.join(self.acl_errors)})"
             return [Check(kind="network_acl", direction=direction, component=iface.subnet_id or iface.id,
                           status="unknown", detail=f"{why}; the ACL cannot be evaluated (NACL-4)")], peer
+        key = (acl.id, egress, protocol, peer.version, peer.addrs, peer.mode, peer.internet, ports, direction)
+        cached = self._acl_cache.get(key)
+        if cached is None:
+            cached = self._acl_cache[key] = self._acl_uncached(acl, egress, protocol, peer, ports, direction)
+        check, passed = cached
+        narrowed = replace(peer, addrs=passed) if passed and peer.mode == "some" else peer
+        return [check], narrowed
+
+    def _acl_uncached(self, acl: NetworkAcl, egress: bool, protocol: str, peer: End, ports: tuple[int, int],
+                      direction: str) -> tuple[Check, tuple[tuple[int, int], ...]]:
         q = acls.AclQuestion(protocol, peer.version, peer.addrs, ports)
         split = acls.evaluate(acl, egress, q)
         is_reply = direction.endswith("reply")
@@ -130,18 +144,19 @@ class PathEvaluator:
         check = Check(kind="network_acl", direction=direction, component=acl.id, status=status,
                       code="SUBNET_ACL_RESTRICTION" if status == "deny" else None, detail=detail,
                       rules=tuple(f"{acl.id} rule {_num(n)}" for n in numbers))
-        narrowed = replace(peer, addrs=tuple(passed)) if passed and peer.mode == "some" else peer
-        return [check], narrowed
+        return check, tuple(passed)
 
     def _only_acl_of_vpc(self, vpc_id: str | None) -> NetworkAcl | None:
         """For an interface whose subnet is unknown: the ACL, when every subnet of its VPC has the same one."""
         if not vpc_id:
             return None
-        found = {acls.acl_of_subnet(self.model, sub.id, vpc_id) for sub in self.model.subnets.values()
-                 if sub.vpc_id == vpc_id}
-        found.add(acls.acl_of_subnet(self.model, "", vpc_id))  # the default, for subnets not in the snapshot
-        found.discard(None)
-        return found.pop() if len(found) == 1 else None
+        if vpc_id not in self._vpc_acl:
+            found = {self.acl_index.of_subnet(sub.id, vpc_id) for sub in self.model.subnets.values()
+                     if sub.vpc_id == vpc_id}
+            found.add(self.acl_index.of_subnet("", vpc_id))  # the default, for subnets not in the snapshot
+            found.discard(None)
+            self._vpc_acl[vpc_id] = found.pop() if len(found) == 1 else None
+        return self._vpc_acl[vpc_id]
 
     def _acl_detail(self, acl: NetworkAcl, egress: bool, split: Split, status: str, peer: End,
                     ports: tuple[int, int], protocol: str, is_reply: bool) -> str:
@@ -174,19 +189,18 @@ class PathEvaluator:
         if p is None and not peer.internet and iface.vpc_id and self._in_vpc(iface.vpc_id, peer):
             return []
         direction = "egress" if leg == "forward" else "egress-reply"
-        if not self.has_routes or (self.route_errors and route_table_of_subnet(
-                self.model, iface.subnet_id, iface.vpc_id) is None):
+        if not self.has_routes or (self.route_errors and self.routes.of_subnet(iface.subnet_id, iface.vpc_id) is None):
             failed = f" (collection failed: {'; '.join(self.route_errors)})" if self.route_errors else ""
             return [Check(kind="route", direction=direction, component=iface.subnet_id or iface.id, status="unknown",
                           detail=f"route tables are not in the snapshot; traffic between VPCs cannot be "
                                  f"decided{failed}")]
-        rt = route_table_of_subnet(self.model, iface.subnet_id, iface.vpc_id)
+        rt = self.routes.of_subnet(iface.subnet_id, iface.vpc_id)
         if rt is None:
             return [Check(kind="route", direction=direction, component=iface.subnet_id or iface.id, status="unknown",
                           detail=f"no route table for {iface.subnet_id or iface.id} (nor a main table of "
                                  f"{iface.vpc_id}) is in the snapshot (RT-2)")]
         lo, hi = peer.addrs[0][0], peer.addrs[-1][1]
-        hop = lookup(self.model, rt, peer.version, lo, hi)
+        hop = self.routes.lookup(rt, peer.version, lo, hi)
         return [self._judge_hop(iface, peer, hop, direction)]
 
     def _in_vpc(self, vpc_id: str, peer: End) -> bool:
@@ -283,12 +297,12 @@ class PathEvaluator:
             failed = f" (collection failed: {'; '.join(self.route_errors)})" if self.route_errors else ""
             return [Check(kind="route", direction=direction, component=iface.subnet_id or iface.id, status="unknown",
                           detail=f"route tables are not in the snapshot; the internet path cannot be decided{failed}")]
-        rt = route_table_of_subnet(self.model, iface.subnet_id, iface.vpc_id)
+        rt = self.routes.of_subnet(iface.subnet_id, iface.vpc_id)
         if rt is None:
             return [Check(kind="route", direction=direction, component=iface.subnet_id or iface.id, status="unknown",
                           detail=f"no route table for {iface.subnet_id or iface.id} is in the snapshot (RT-2)")]
         witness = peer.addrs[0][0]
-        hop = lookup(self.model, rt, peer.version, witness, witness)
+        hop = self.routes.lookup(rt, peer.version, witness, witness)
         where = f"{rt.id} (route table of {iface.subnet_id})"
         base = dict(kind="route", direction=direction, component=rt.id)
         if hop.route is None:

@@ -17,15 +17,36 @@ class Hop:
     prefix_len: int = -1
 
 
+class RouteIndex:
+    """Which route table applies to which subnet, built once per model; lookups cached."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.by_subnet: dict[str, RouteTable] = {}
+        self.main_of_vpc: dict[str, RouteTable] = {}
+        for rt in model.route_tables.values():
+            for sid in rt.subnet_ids:
+                self.by_subnet.setdefault(sid, rt)
+            if rt.main and rt.vpc_id:
+                self.main_of_vpc.setdefault(rt.vpc_id, rt)
+        self._hops: dict[tuple[str, int, int, int], Hop] = {}
+
+    def of_subnet(self, subnet_id: str | None, vpc_id: str | None) -> RouteTable | None:
+        """The subnet's explicitly associated table, else the VPC's main table (RT-2)."""
+        return self.by_subnet.get(subnet_id or "") or self.main_of_vpc.get(vpc_id or "")
+
+    def lookup(self, rt: RouteTable, version: int, lo: int, hi: int) -> Hop:
+        """Cached longest-prefix match."""
+        key = (rt.id, version, lo, hi)
+        hop = self._hops.get(key)
+        if hop is None:
+            hop = self._hops[key] = lookup(self.model, rt, version, lo, hi)
+        return hop
+
+
 def route_table_of_subnet(model: Model, subnet_id: str | None, vpc_id: str | None) -> RouteTable | None:
-    """The subnet's explicitly associated table, else the VPC's main table (RT-2)."""
-    main = None
-    for rt in model.route_tables.values():
-        if subnet_id and subnet_id in rt.subnet_ids:
-            return rt
-        if rt.main and rt.vpc_id == vpc_id:
-            main = rt
-    return main
+    """The subnet's explicitly associated table, else the VPC's main table (RT-2); one-off lookups."""
+    return RouteIndex(model).of_subnet(subnet_id, vpc_id)
 
 
 def lookup(model: Model, rt: RouteTable, version: int, lo: int, hi: int) -> Hop:
