@@ -203,7 +203,7 @@ class InterfaceClasses:
         k = self._keys.get(iface.id)
         if k is None:
             k = (iface.vpc_id, iface.subnet_id, iface.group_ids, iface.interface_type, iface.requester_id,
-                 bool(iface.public_ipv4), iface.uncertain, iface.inferred, iface.status,
+                 iface.has_public, iface.uncertain, iface.inferred, iface.status,
                  iface.description.startswith(("ELB ", "AWS Lambda")), bool(iface.primary_ipv4),
                  len(iface.private_ipv4), len(iface.ipv6), self._address_signature(iface))
             self._keys[iface.id] = k

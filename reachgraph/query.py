@@ -14,7 +14,7 @@ from reachgraph.model.records import Interface, Rule
 from reachgraph.resolve import Endpoint, PortSpec, Resolver, Unresolved, split_destination
 from reachgraph.result import Allowance, Blocker, Check, EndpointSummary, PairResult, QueryResult
 from reachgraph.semantics.acl import LINUX_EPHEMERAL, WIDE_EPHEMERAL
-from reachgraph.semantics.addresses import AddrRange, any_of, parse_range, public_intervals
+from reachgraph.semantics.addresses import AddrRange, any_of, parse_range, public_intervals, span_text
 from reachgraph.semantics.classes import AddressClasses
 from reachgraph.semantics.path import End, PathEvaluator
 from reachgraph.semantics.sg import Factor, Peer, SgEvaluator
@@ -53,7 +53,7 @@ class QueryEngine:
         self.sg = SgEvaluator(rg.model, rg.members)
         self.path = PathEvaluator(rg.model)
         self.classes = AddressClasses(rg.model)
-        self._pair_cache: dict[tuple, tuple[Check, ...]] = {}
+        self._pair_cache: dict[tuple, tuple[tuple[Check, ...], str, str]] = {}
 
     # -- entry points ------------------------------------------------------------------------------
     def query(self, source: str, destination: str, port: int | None = None, protocol: str | None = None,
@@ -117,9 +117,7 @@ class QueryEngine:
                           shown="internet", key=("internet", version, eph))]
         if ep.kind == "address":
             assert ep.address is not None
-            a, eph = ep.address, ephemeral or LINUX_EPHEMERAL
-            return [_Side(None, a, ep.label, End(None, a.version, ((a.lo, a.hi),), "all", ephemeral=eph),
-                          shown=a.text, key=("address", a.version, a.lo, a.hi, eph))]
+            return self._address_sides(ep, ep.address, ephemeral or LINUX_EPHEMERAL)
         out = []
         for i in ep.interfaces:
             addr = ep.address if ep.kind == "interface" and ep.address is not None else self._address_of(i, version)
@@ -133,9 +131,35 @@ class QueryEngine:
                 addr = uniform  # every address of the subnet is alike: evaluate the subnet once
             mode = "all" if addr.exact else "one"
             end = End(i, version, ((addr.lo, addr.hi),), mode, ephemeral=eph)
-            key = (i.group_ids or (i.id,), i.subnet_id, i.vpc_id, addr.lo, addr.hi, mode, eph, bool(i.public_ipv4),
+            key = (i.group_ids or (i.id,), i.subnet_id, i.vpc_id, addr.lo, addr.hi, mode, eph, i.has_public,
                    bool(i.ipv6), i.uncertain)
             out.append(_Side(i, addr, f"{i.id} ({shown})", end, shown=shown, key=key))
+        return out
+
+    def _address_sides(self, ep: Endpoint, a: AddrRange, eph: tuple[int, int]) -> list[_Side]:
+        """An address outside the snapshot's interfaces, cut along the subnets it lies in: each part crosses
+        its own subnet's ACL and routes (NACL-4, RT-2); parts outside every subnet are placed nowhere."""
+        pieces: list[tuple[int, int, Interface | None]] = []
+        covered: list[tuple[int, int]] = []
+        for sub in self.model.subnets.values():
+            for block in (sub.cidr_v4,) + sub.cidrs_v6 if sub.cidr_v4 else sub.cidrs_v6:
+                r = parse_range(block)
+                lo, hi = max(r.lo, a.lo), min(r.hi, a.hi)
+                if r.version != a.version or lo > hi:
+                    continue
+                site = Interface(id=span_text(a.version, lo, hi), vpc_id=sub.vpc_id, subnet_id=sub.id,
+                                 account=sub.account, region=sub.region, group_ids=(), az=sub.az,
+                                 description=f"an address in {sub.id}", inferred=True)
+                pieces.append((lo, hi, site))
+                covered.append((lo, hi))
+        pieces += [(lo, hi, None) for lo, hi in _gaps(a.lo, a.hi, covered)]
+        out = []
+        for lo, hi, site in sorted(pieces, key=lambda x: x[0]):
+            text = span_text(a.version, lo, hi)
+            rng = AddrRange(a.version, lo, hi, True, text)
+            label = ep.label if (lo, hi) == (a.lo, a.hi) else f"{text} (part of {a.text})"
+            out.append(_Side(None, rng, label, End(None, a.version, ((lo, hi),), "all", ephemeral=eph, where=site),
+                             shown=text, key=("address", a.version, lo, hi, eph, site.subnet_id if site else None)))
         return out
 
     def _ephemeral_of(self, iface: Interface) -> tuple[int, int]:
@@ -180,8 +204,9 @@ class QueryEngine:
                    dst.workload.group_ids if dst.workload else ())
             cached = self._pair_cache.get(key)
             if cached is None:
-                cached = self._pair_cache[key] = tuple(self._class_checks(s, d, src, dst, t))
-            checks.extend(cached)
+                cached = self._pair_cache[key] = (tuple(self._class_checks(s, d, src, dst, t)), _ids(s), _ids(d))
+            found, rep_s, rep_d = cached
+            checks.extend(_rebind(found, ((rep_s, _ids(s)), (rep_d, _ids(d)))))
         statuses = {c.status for c in checks}
         verdict = "blocked" if "deny" in statuses else "unknown" if "unknown" in statuses else "reachable"
         return PairResult(source=s.iface.id if s.iface else src.id, source_address=s.shown,
@@ -430,3 +455,35 @@ def _cidr_text(addr: AddrRange, ep: Endpoint) -> str:
 def _summary(ep: Endpoint) -> EndpointSummary:
     return EndpointSummary(text=ep.text, kind=ep.kind, id=ep.id, label=ep.label,
                            interfaces=tuple(i.id for i in ep.interfaces))
+
+
+def _ids(side: _Side) -> str:
+    return side.iface.id if side.iface is not None else ""
+
+
+def _rebind(checks: tuple[Check, ...], swaps: tuple[tuple[str, str], ...]) -> tuple[Check, ...]:
+    """Checks computed for a class's first interface, naming the interface actually asked about."""
+    swaps = tuple((a, b) for a, b in swaps if a and a != b)
+    if not swaps:
+        return checks
+    out = []
+    for c in checks:
+        if any(a in c.component or a in c.detail for a, _ in swaps):
+            component, detail = c.component, c.detail
+            for a, b in swaps:
+                component, detail = component.replace(a, b), detail.replace(a, b)
+            c = replace(c, component=component, detail=detail)
+        out.append(c)
+    return tuple(out)
+
+
+def _gaps(lo: int, hi: int, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of [lo, hi] outside every covered interval."""
+    out, cursor = [], lo
+    for a, b in sorted(covered):
+        if a > cursor:
+            out.append((cursor, a - 1))
+        cursor = max(cursor, b + 1)
+    if cursor <= hi:
+        out.append((cursor, hi))
+    return out

@@ -148,10 +148,6 @@ def test_internet_needs_a_public_ip_on_the_interface(snap):
         assert r.fixes == ()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: checks are cached per equivalence class of interfaces (same groups and "
-                                       "subnet) with the first interface's id inside: `query internet B:443` after "
-                                       "`query internet A:443` blames A (NO_PUBLIC_ADDRESS component A), and in one "
-                                       "query every pair of the class names the first interface")
 def test_internet_blocker_names_the_interface_of_its_own_pair(tmp_path):
     """design.md: `component` is the AWS id of what blocks, and output is deterministic: the answer about B names
     B whatever was asked before, and each pair's check names that pair's interface."""
@@ -248,10 +244,6 @@ def test_internet_clients_ephemeral_range_for_the_reply(tmp_path):
     assert_reachable(snap.query(HOST, f"{WEB}:443", ephemeral_ports=(1024, 32767)))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an internet-facing load balancer whose interfaces are not in the "
-                                       "snapshot gets inferred interfaces without public IPs, so `query internet "
-                                       "LB` answers blocked (NO_PUBLIC_ADDRESS on eni-of-load balancer-...) -- a "
-                                       "wrong blocked; the scheme says its nodes are public")
 def test_internet_facing_load_balancer_without_its_interfaces_is_not_blocked(tmp_path):
     """An `internet-facing` load balancer's nodes have public addresses by definition; when describe-network-
     interfaces lacks them the public IP is merely unknown, which must never become `blocked` (semantics.md:

@@ -26,7 +26,7 @@ class ServiceParser:
         self.workloads.setdefault(w.key, w)
 
     def _inferred(self, name: str, what: str, subnet_ids: list[str], groups: tuple[str, ...],
-                  account: str | None, region: str | None) -> list[str]:
+                  account: str | None, region: str | None, public: bool | None = False) -> list[str]:
         """One interface per subnet with the declared groups and an unknown address in that subnet."""
         out = []
         for sid in sorted(set(subnet_ids)) or ["unknown"]:
@@ -35,7 +35,7 @@ class ServiceParser:
             self.net.interfaces.setdefault(eid, Interface(
                 id=eid, vpc_id=sub.vpc_id if sub else None, subnet_id=sid if sub else None, account=account,
                 region=region, group_ids=groups, az=sub.az if sub else None,
-                description=f"{what} {name} (inferred)", inferred=True,
+                description=f"{what} {name} (inferred)", inferred=True, public_hint=public,
                 uncertain=None if groups else f"{what} {name}'s security groups are unknown"))
             out.append(eid)
         return out
@@ -71,7 +71,9 @@ class ServiceParser:
         notes = []
         if candidates and len(candidates) > 1:
             notes.append(f"{len(candidates)} RDS interfaces share this instance's groups and subnets; all are used")
-        enis = candidates or self._inferred(name, "RDS", in_az or subnets, groups, account, region)
+        public = item.get("PubliclyAccessible")
+        enis = candidates or self._inferred(name, "RDS", in_az or subnets, groups, account, region,
+                                            public if isinstance(public, bool) else None)
         port = f.i(f.obj(item, "Endpoint"), "Port")
         cluster = cluster_of.get(name) or f.s(item, "DBClusterIdentifier")
         key = workload_key("rds_instance", account, region, name)
@@ -128,7 +130,9 @@ class ServiceParser:
         enis = sorted(by_desc.get(suffix, []))
         if not enis:
             subnets = [f.req(z, "SubnetId") for z in f.objs(item, "AvailabilityZones") if z.get("SubnetId")]
-            enis = self._inferred(name, "load balancer", subnets, groups, account, region)
+            scheme = f.s(item, "Scheme")
+            enis = self._inferred(name, "load balancer", subnets, groups, account, region,
+                                  None if scheme is None else scheme == "internet-facing")
         listener_ports = sorted(ports.get(arn, ()), key=lambda p: (p != 443, p))
         kind = f.s(item, "Type") or "application"
         self._add(Workload(

@@ -137,7 +137,8 @@ class WorkloadParser:
                 account=account, region=region, group_ids=groups,
                 private_ipv4=(f.ip(ip),) if isinstance(ip, str) and ip else (), az=sub.az if sub else None,
                 description=f"ECS task {_arn_tail(task_arn)} (inferred from describe-tasks)", inferred=True,
-                uncertain=uncertain))
+                uncertain=uncertain, public_hint={"ENABLED": True, "DISABLED": False}.get(
+                    f.s(awsvpc, "assignPublicIp") or "")))
             enis.append(iface_id)
         if not eni_attachments:
             # bridge/host network mode: the container instance's interfaces (ECS-3)
@@ -256,7 +257,7 @@ class WorkloadParser:
                 self.net.interfaces.setdefault(nid, Interface(
                     id=nid, vpc_id=vpc, subnet_id=in_az[0] if len(in_az) == 1 else None, account=account,
                     region=region, group_ids=groups, az=az,
-                    description=f"ElastiCache {cid} node (inferred)", inferred=True,
+                    description=f"ElastiCache {cid} node (inferred)", inferred=True, public_hint=False,
                     uncertain=None if groups else f"cache cluster {cid}'s security groups are not in the snapshot"))
                 enis.append(nid)
         rg = f.s(item, "ReplicationGroupId")
@@ -329,7 +330,7 @@ class WorkloadParser:
             self.net.interfaces.setdefault(nid, Interface(
                 id=nid, vpc_id=sub.vpc_id if sub else None, subnet_id=sid if sub else None, account=account,
                 region=region, group_ids=groups, az=sub.az if sub else None,
-                description=f"ElastiCache serverless {name} endpoint (inferred)", inferred=True,
+                description=f"ElastiCache serverless {name} endpoint (inferred)", inferred=True, public_hint=False,
                 uncertain=None if groups else f"serverless cache {name}'s security groups are unknown"))
             enis.append(nid)
         self._add(Workload(

@@ -96,6 +96,17 @@ class Interface:
     inferred: bool = False
     # Why this interface's addresses or groups are not certain (e.g. a PRECREATED task attachment).
     uncertain: str | None = None
+    # Inferred interfaces: whether AWS gives them a public address (LB scheme, assignPublicIp), if known.
+    public_hint: bool | None = None
+
+    @property
+    def has_public(self) -> bool | None:
+        """Whether the interface has a public IPv4 address; None when an inferred interface leaves it open."""
+        if self.public_ipv4:
+            return True
+        if self.public_hint is not None:
+            return self.public_hint
+        return None if self.inferred else False
 
     @property
     def primary_ipv4(self) -> str | None:

@@ -31,6 +31,12 @@ class End:
     mode: Mode
     internet: bool = False
     ephemeral: tuple[int, int] = acls.LINUX_EPHEMERAL
+    where: Interface | None = None   # for an address inside a known subnet: a stand-in placing it there
+
+    @property
+    def site(self) -> Interface | None:
+        """What locates this end in a subnet and VPC: its interface, or the stand-in of an address."""
+        return self.iface or self.where
 
     def text(self) -> str:
         """Addresses for messages."""
@@ -69,12 +75,12 @@ class PathEvaluator:
     def checks(self, src: End, dst: End, t: Traffic) -> list[Check]:
         """ACL and route checks for one pair (every blocker, not just the first)."""
         out: list[Check] = []
-        s, d = src.iface, dst.iface
+        s, d = src.site, dst.site
         if s is not None and d is not None and s.subnet_id and s.subnet_id == d.subnet_id:
             return out  # NACL-5: same subnet, no ACL; RT-1: local
-        if s is not None and d is None and (dst.internet or self._outside_public(dst, s)):
+        if src.iface is not None and d is None and (dst.internet or self._outside_public(dst, src.iface)):
             return self._to_internet(src, dst, t)
-        if d is not None and s is None and (src.internet or self._outside_public(src, d)):
+        if dst.iface is not None and s is None and (src.internet or self._outside_public(src, dst.iface)):
             return self._from_internet(src, dst, t)
         reply = _reply(t)
         # request: source subnet outbound, destination subnet inbound; replies the other way (NACL-1)
@@ -88,7 +94,7 @@ class PathEvaluator:
             out += self._acl(s, False, reply[0], dst, reply[1] or src.ephemeral, "ingress-reply")[0]
         if s is not None:
             out += self._route(s, dst, "forward")
-        if d is not None and s is not None and reply is not None:
+        if d is not None and reply is not None:
             out += self._route(d, src, "reply")   # a one-way message (e.g. ICMP type 3) needs no way back
         return out
 
@@ -183,7 +189,7 @@ class PathEvaluator:
     # -- routes -----------------------------------------------------------------------------------
     def _route(self, iface: Interface, peer: End, leg: str) -> list[Check]:
         """Route from iface's subnet towards peer (RT-1 .. RT-5)."""
-        p = peer.iface
+        p = peer.site
         if p is not None and p.vpc_id and p.vpc_id == iface.vpc_id:
             return []  # RT-1: local route inside one VPC
         if p is None and not peer.internet and iface.vpc_id and self._in_vpc(iface.vpc_id, peer):
@@ -214,6 +220,10 @@ class PathEvaluator:
         rt, route = hop.table, hop.route
         where = f"{rt.id} (route table of {iface.subnet_id or iface.id})"
         base = dict(kind="route", direction=direction, component=rt.id)
+        if hop.missing_lists and (route is None or route.target != "local"):
+            return Check(**base, status="unknown",
+                         detail=f"{where} routes prefix list {', '.join(hop.missing_lists)}, which is not in the "
+                                "snapshot; it may hold a more specific route")
         if route is None:
             return Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
                          detail=f"{where} has no route to {peer.text()}")
@@ -249,13 +259,13 @@ class PathEvaluator:
         if other is None:
             return Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
                          detail=f"{where}: {rtext}, but {pcx_id} does not connect {iface.vpc_id}")
-        if peer.iface is not None and peer.iface.vpc_id and peer.iface.vpc_id != other:
-            return Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
-                         detail=f"{where}: {rtext} leads to {other}, but the peer is in {peer.iface.vpc_id}; "
-                                "peering is not transitive (RT-4)")
         if blocks and not all(in_blocks(blocks, peer.version, lo, hi) for lo, hi in peer.addrs):
             return Check(**base, status="deny", code="PCX_REQUIRES_ADDRESS_IN_VPC_CIDR",
                          detail=f"{where}: {rtext}, but {peer.text()} is outside {other}'s CIDRs {', '.join(blocks)}")
+        if peer.site is not None and peer.site.vpc_id and peer.site.vpc_id != other:
+            return Check(**base, status="deny", code="NO_ROUTE_TO_DESTINATION",
+                         detail=f"{where}: {rtext} leads to {other}, but the peer is in {peer.site.vpc_id}; "
+                                "peering is not transitive (RT-4)")
         return Check(**base, status="allow", detail=f"{where}: {rtext} ({pcx_id} active)")
 
     # -- the internet ------------------------------------------------------------------------------
@@ -263,7 +273,11 @@ class PathEvaluator:
         d = dst.iface
         assert d is not None
         out: list[Check] = []
-        if src.version == 4 and not d.public_ipv4:
+        if src.version == 4 and d.has_public is None:
+            out.append(Check(kind="address", direction="ingress", component=d.id, status="unknown",
+                             detail=f"{d.id} is inferred (its interface is not in the snapshot), so whether it has "
+                                    "a public address is unknown"))
+        elif src.version == 4 and not d.has_public:
             out.append(Check(kind="address", direction="ingress", component=d.id, status="deny",
                              code="NO_PUBLIC_ADDRESS",
                              detail=f"{d.id} has no public or Elastic IP, so no internet host can address it"))
@@ -313,7 +327,10 @@ class PathEvaluator:
         if route.state != "active":
             return [Check(**base, status="deny", code="BAD_STATE_ROUTE", detail=f"{where}: {rtext} is {route.state}")]
         if route.target.startswith("igw-"):
-            if outbound and peer.version == 4 and not iface.public_ipv4:
+            if outbound and peer.version == 4 and iface.has_public is None:
+                return [Check(**base, status="unknown", detail=f"{where}: {rtext}, and whether {iface.id} (inferred) "
+                                                               "has a public IP is unknown")]
+            if outbound and peer.version == 4 and not iface.has_public:
                 return [Check(**base, status="deny", code="NO_PUBLIC_ADDRESS",
                               detail=f"{where}: {rtext}, but {iface.id} has no public IP, so the gateway cannot "
                                      "translate its traffic")]

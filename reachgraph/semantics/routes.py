@@ -15,6 +15,7 @@ class Hop:
     table: RouteTable
     route: Route | None
     prefix_len: int = -1
+    missing_lists: tuple[str, ...] = ()   # routes to prefix lists that are not in the snapshot
 
 
 class RouteIndex:
@@ -53,6 +54,8 @@ def lookup(model: Model, rt: RouteTable, version: int, lo: int, hi: int) -> Hop:
     """Longest prefix match for every address in [lo, hi] (RT-3); None route when no single route covers it."""
     best: Route | None = None
     best_len = -1
+    missing = tuple(sorted({r.destination for r in rt.routes
+                            if r.destination.startswith("pl-") and r.destination not in model.prefix_lists}))
     for route in rt.routes:
         for block in _destinations(model, route):
             r = parse_range(block)
@@ -61,7 +64,7 @@ def lookup(model: Model, rt: RouteTable, version: int, lo: int, hi: int) -> Hop:
             length = _prefix_len(block)
             if length > best_len:
                 best, best_len = route, length
-    return Hop(rt, best, best_len)
+    return Hop(rt, best, best_len, missing)
 
 
 def _destinations(model: Model, route: Route) -> tuple[str, ...]:
