@@ -13,7 +13,6 @@ from reachgraph.graph import ReachGraph, build_graph
 from reachgraph.model.build import build_model
 from reachgraph.model.records import Model
 from reachgraph.query import QueryEngine
-from reachgraph.result import QueryResult
 from reachgraph.fanout import WILDCARD, FanoutRow, reachable_from, reachers_of
 from reachgraph import frames
 from reachgraph.frames import FindingList, FlowList

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reachgraph.semantics.traffic import Traffic
+
 Verdict = Literal["reachable", "partial", "blocked", "unknown"]
 CheckStatus = Literal["allow", "deny", "unknown"]
 
@@ -118,11 +120,7 @@ class QueryResult:
     @property
     def traffic(self) -> str:
         """tcp/6379, icmp/8:0 ..."""
-        if self.protocol in ("tcp", "udp"):
-            return f"{self.protocol}/{self.port}"
-        if self.protocol in ("icmp", "icmpv6"):
-            return f"{self.protocol}/{self.port}:{self.icmp_code if self.icmp_code is not None else 0}"
-        return f"proto {self.protocol}"
+        return Traffic(self.protocol, self.port, self.icmp_code).text()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `reachgraph query --json`."""

@@ -286,3 +286,17 @@ def test_collect_returns_a_snapshot(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert (tmp_path / "snap.json.gz").exists()
     pd.testing.assert_frame_equal(snap.rules(), written.rules())
     pd.testing.assert_frame_equal(snap.workloads(), reachgraph.load(tmp_path / "snap.json.gz").workloads())
+
+
+def test_text_report_counts_pairs_even_when_checks_are_shared(after) -> None:
+    """The engine may hand the same Check object to several pairs (cached ACL answers); the report counts
+    pairs, so a component that decides every pair carries no '(n of 4 pairs)' and a partial one the right n."""
+    from reachgraph.render.text import query_lines
+
+    planned, _ = after.with_plan(Path(__file__).resolve().parent.parent / "docs" / "examples" / "acl-reply-plan.json")
+    r = planned.query("api", "redis")
+    assert r.verdict == "partial" and r.counts["blocked"] == 2
+    text = str(r)
+    assert "SUBNET_ACL_RESTRICTION (2 of 4 pairs)" in text
+    assert "outbound allows traffic to 10.0.4.0/24 on port 6379 (rule 100)\n" in text    # every pair: no count
+    assert not any("of 4 pairs" in line for line in query_lines(after.query("api", "redis")))

@@ -18,8 +18,7 @@ import random
 import tempfile
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reachgraph

@@ -58,10 +58,13 @@ _STATUS_ORDER = {"deny": 0, "unknown": 1, "allow": 2}
 def _component_lines(r: QueryResult) -> list[str]:
     """One line per distinct (component, direction, status) across all pairs, in the order a packet meets them."""
     seen: dict[tuple, list[Check]] = defaultdict(list)
-    for p in r.pairs:
+    pairs_of: dict[tuple, set[int]] = defaultdict(set)   # by pair index: the engine may share Check objects
+    for n, p in enumerate(r.pairs):
         for ch in p.checks:
-            seen[(ch.kind, ch.direction or "", ch.component, ch.status, ch.code or "",
-                  ch.detail if ch.status != "allow" else "")].append(ch)
+            key = (ch.kind, ch.direction or "", ch.component, ch.status, ch.code or "",
+                   ch.detail if ch.status != "allow" else "")
+            seen[key].append(ch)
+            pairs_of[key].add(n)
     total = r.counts.get("pairs", 0)
     lines = []
 
@@ -73,7 +76,7 @@ def _component_lines(r: QueryResult) -> list[str]:
     for key in sorted(seen, key=order):
         checks = seen[key]
         first = checks[0]
-        pairs = len({id(c) for c in checks})
+        pairs = len(pairs_of[key])
         scope = f" [dim]({pairs} of {total} pairs)[/dim]" if total > 1 and pairs < total else ""
         detail = first.detail
         if first.status == "allow" and detail.startswith(first.component + " "):

@@ -18,7 +18,7 @@ class Traffic:
     def text(self) -> str:
         """tcp/6379, icmp/8:0, proto 50."""
         if self.protocol in ("tcp", "udp"):
-            return f"{self.protocol}/{self.port}"
+            return self.protocol if self.port is None else f"{self.protocol}/{self.port}"
         if self.protocol in ("icmp", "icmpv6"):
             return f"{self.protocol}/{self.port}:{self.code if self.code is not None else 0}"
         return f"proto {self.protocol}"

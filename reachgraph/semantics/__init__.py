@@ -1,0 +1,1 @@
+"""Pure evaluation of AWS network rules: security groups, ACLs, routes, address and port intervals."""
