@@ -195,9 +195,9 @@ class Auditor:
     def group_endpoint(self, gid: str) -> Endpoint:
         """The group's member interfaces as one endpoint, one representative per equivalence class."""
         ifaces = [self.model.interfaces[e] for e in sorted(self.members(gid)) if e in self.model.interfaces]
-        reps = tuple(ifaces) if self.flows.exact else self.flows.classes.reduce(ifaces)[0]
-        return Endpoint(kind="security_group", text=gid, id=gid, label=f"security group {self.gname(gid)}",
-                        interfaces=reps)
+        ep = Endpoint(kind="security_group", text=gid, id=gid, label=f"security group {self.gname(gid)}",
+                      interfaces=tuple(ifaces))
+        return ep if self.flows.exact else self.engine.representatives(ep)
 
     def attachments(self) -> dict[str, set[str]]:
         """What attaches each group: interfaces, workloads' declared groups, and any other AWS resource in the

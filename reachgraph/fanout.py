@@ -59,7 +59,7 @@ def reachable_from(engine: QueryEngine, source: str) -> list[FanoutRow]:
             continue
         dst = engine.resolver.resolve_workload(w)
         for t in candidate_ports(engine, w):
-            r = engine.evaluate(src, dst, t)
+            r = engine.evaluate(src, dst, t, detail=False)
             if r.verdict != "blocked":
                 rows.append(_row(src, dst, r))
     return sorted(rows, key=lambda x: (x.destination, x.traffic))
@@ -89,7 +89,7 @@ def reachers_of(engine: QueryEngine, destination: str, port: int | None = None,
     for src in sources:
         if src.kind not in ("address", "internet") and not src.interfaces:
             continue
-        r = engine.evaluate(src, dst, t)
+        r = engine.evaluate(src, dst, t, detail=False)
         if r.verdict != "blocked":
             rows.append(_row(src, dst, r))
     return sorted(rows, key=lambda x: (x.source_kind, x.source))

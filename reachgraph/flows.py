@@ -13,10 +13,10 @@ Cost does not grow with interfaces squared:
   whose destination admits nothing from the source is certainly blocked (SG-1) and is never evaluated, and an
   endpoint port is evaluated only for sources that some matching rule admits on it (unless the engine could
   answer unknown: unknown groups, uncertain interfaces, or an interface shared by both sides);
-- interfaces of one workload that the engine cannot tell apart (same VPC, subnet, groups, kind of interface,
-  public address or not, and the same position relative to every CIDR any rule, prefix list, ACL or route
-  names inside their subnet) form one equivalence class; the engine sees one representative per class and
-  pair counts are weighted by class sizes. `exact=True` switches this off (the tests compare both).
+- interfaces the engine cannot tell apart (same groups, subnet, VPC and public address, in a subnet no CIDR of
+  any rule, prefix list, ACL or route cuts) form one equivalence class; the engine evaluates one representative
+  pair per pair of classes and weighs it by their sizes (`QueryEngine.evaluate(detail=False)`). `exact=True`
+  evaluates every pair instead (the tests compare both).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from __future__ import annotations
 import bisect
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from reachgraph.graph import ReachGraph
-from reachgraph.model.records import Interface, Model, Rule, Workload
+from reachgraph.model.records import Model, Rule, Workload
 from reachgraph.query import QueryEngine
 from reachgraph.resolve import KIND_LABELS, Endpoint
 from reachgraph.result import QueryResult
@@ -150,79 +150,6 @@ class FlowStats:
         return dict(self.__dict__, seconds=round(self.seconds, 4))
 
 
-class InterfaceClasses:
-    """Equivalence classes of interfaces the engine cannot tell apart (see the module docstring)."""
-
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        blocks: set[str] = set()
-        for g in model.groups.values():
-            blocks.update(r.peer for r in g.ingress + g.egress if r.peer_kind in ("cidr4", "cidr6"))
-        for pl in model.prefix_lists.values():
-            blocks.update(pl.cidrs)
-        for acl in model.acls.values():
-            blocks.update(e.cidr for e in acl.entries)
-        for rt in model.route_tables.values():
-            blocks.update(r.destination for r in rt.routes if not r.destination.startswith("pl-"))
-        ranges = []
-        for b in blocks:
-            try:
-                ranges.append(parse_range(b))
-            except ValueError:
-                continue
-        self._blocks = {v: sorted((r for r in ranges if r.version == v), key=lambda r: (r.lo, r.hi)) for v in (4, 6)}
-        self._los = {v: [r.lo for r in rs] for v, rs in self._blocks.items()}
-        self._inner: dict[str, tuple[AddrRange, ...]] = {}
-        self._keys: dict[str, tuple] = {}
-
-    def _inner_blocks(self, cidr: str) -> tuple[AddrRange, ...]:
-        """Blocks strictly inside a subnet block: the only CIDRs that can tell its addresses apart."""
-        if cidr not in self._inner:
-            sub = parse_range(cidr)
-            los, blocks = self._los[sub.version], self._blocks[sub.version]
-            i, j = bisect.bisect_left(los, sub.lo), bisect.bisect_right(los, sub.hi)
-            self._inner[cidr] = tuple(b for b in blocks[i:j] if b.hi <= sub.hi and (b.lo, b.hi) != (sub.lo, sub.hi))
-        return self._inner[cidr]
-
-    def _address_signature(self, iface: Interface) -> tuple:
-        sub = self.model.subnets.get(iface.subnet_id or "")
-        cidrs = ([sub.cidr_v4] if sub and sub.cidr_v4 else []) + (list(sub.cidrs_v6) if sub else [])
-        subs = [parse_range(c) for c in cidrs]
-        sig: list[Any] = []
-        for text in iface.private_ipv4 + iface.ipv6:
-            a = parse_range(text)
-            home = next((c for c, r in zip(cidrs, subs) if a.within(r)), None)
-            if home is None:
-                sig.append(("exact", text))
-                continue
-            sig.append((home, tuple(i for i, b in enumerate(self._inner_blocks(home)) if b.lo <= a.lo <= b.hi)))
-        return tuple(sig)
-
-    def key(self, iface: Interface) -> tuple:
-        """The class of an interface."""
-        k = self._keys.get(iface.id)
-        if k is None:
-            k = (iface.vpc_id, iface.subnet_id, iface.group_ids, iface.interface_type, iface.requester_id,
-                 iface.has_public, iface.uncertain, iface.inferred, iface.status,
-                 iface.description.startswith(("ELB ", "AWS Lambda")), bool(iface.primary_ipv4),
-                 len(iface.private_ipv4), len(iface.ipv6), self._address_signature(iface))
-            self._keys[iface.id] = k
-        return k
-
-    def reduce(self, ifaces: Iterable[Interface]) -> tuple[tuple[Interface, ...], dict[str, int]]:
-        """One representative per class (the smallest id) and the class sizes by representative id."""
-        by_key: dict[tuple, list[Interface]] = defaultdict(list)
-        for i in ifaces:
-            by_key[self.key(i)].append(i)
-        reps, weights = [], {}
-        for members in by_key.values():
-            members.sort(key=lambda i: i.id)
-            reps.append(members[0])
-            weights[members[0].id] = len(members)
-        reps.sort(key=lambda i: i.id)
-        return tuple(reps), weights
-
-
 @dataclass
 class _Side:
     key: str
@@ -231,8 +158,6 @@ class _Side:
     endpoint: Endpoint                 # all interfaces
     groups: frozenset[str]             # interface groups and declared groups
     ports: tuple[int, ...] = ()
-    reduced: Endpoint | None = None
-    weights: dict[str, int] = field(default_factory=dict)
 
 
 class FlowAnalysis:
@@ -243,7 +168,6 @@ class FlowAnalysis:
         self.engine = engine
         self.model = rg.model
         self.exact = exact
-        self.classes = InterfaceClasses(rg.model)
         self.top = top_level_workloads(rg.model)
         self.stats = FlowStats()
         self._sides: dict[str, _Side] = {}
@@ -262,7 +186,7 @@ class FlowAnalysis:
             return s
         if key == INTERNET:
             ep = self.engine.resolver.resolve(INTERNET)
-            s = _Side(INTERNET, INTERNET, INTERNET, ep, frozenset(), reduced=ep)
+            s = _Side(INTERNET, INTERNET, INTERNET, ep, frozenset())
         else:
             w = self.model.workloads[key]
             ifaces = tuple(self.model.interfaces[e] for e in w.interface_ids if e in self.model.interfaces)
@@ -271,12 +195,6 @@ class FlowAnalysis:
                           workload=w, default_port=w.default_port, notes=w.notes)
             groups = frozenset(w.group_ids) | {g for i in ifaces for g in i.group_ids}
             s = _Side(key, w.name, w.kind, ep, groups, w.ports)
-            if self.exact:
-                s.reduced, s.weights = ep, {i.id: 1 for i in ifaces}
-            else:
-                reps, s.weights = self.classes.reduce(ifaces)
-                s.reduced = Endpoint(kind="workload", text=ep.text, id=ep.id, label=ep.label, interfaces=reps,
-                                     workload=w, default_port=ep.default_port, notes=ep.notes)
         self._sides[key] = s
         return s
 
@@ -285,24 +203,11 @@ class FlowAnalysis:
                  basis: tuple[str, ...] = ()) -> tuple[Flow, QueryResult]:
         """Evaluate one flow through the engine (class representatives unless the sides share interfaces)."""
         s, d = self.side(src_key), self.side(dst_key)
-        s_ids = {i.id for i in s.endpoint.interfaces}
-        shared = bool(s_ids & {i.id for i in d.endpoint.interfaces})
-        if shared or self.exact:
-            src_ep, dst_ep = s.endpoint, d.endpoint
-            sw: dict[str, int] = {}
-            dw: dict[str, int] = {}
-        else:
-            src_ep, dst_ep = s.reduced or s.endpoint, d.reduced or d.endpoint
-            sw, dw = s.weights, d.weights
-        result = self.engine.evaluate(src_ep, dst_ep, cand.traffic())
+        # The engine weighs one representative pair per pair of interface classes (exact=True: every pair).
+        result = self.engine.evaluate(s.endpoint, d.endpoint, cand.traffic(), detail=self.exact)
         self.stats.evaluations += 1
-        total = reach = 0
-        for p in result.pairs:
-            w = sw.get(p.source, 1) * dw.get(p.destination, 1)
-            total += w
-            if p.verdict == "reachable":
-                reach += w
-        self.stats.interface_pairs_evaluated += len(result.pairs)
+        total, reach = result.counts.get("pairs", 0), result.counts.get("reachable", 0)
+        self.stats.interface_pairs_evaluated += len(result.pairs) if self.exact else len(result.blockers) + 1
         self.stats.interface_pairs_represented += total
         allowed = tuple(sorted({a.rule for a in result.allowed_by}))
         blockers = tuple(sorted({f"{b.code} {b.component}: {b.detail}" for b in result.blockers}))

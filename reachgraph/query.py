@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from reachgraph.errors import InputError
 from reachgraph.fixes import Need, suggest_fixes
@@ -12,7 +13,7 @@ from reachgraph.graph import ReachGraph
 from reachgraph.model.protocols import normalize_protocol
 from reachgraph.model.records import Interface, Rule
 from reachgraph.resolve import Endpoint, PortSpec, Resolver, Unresolved, split_destination
-from reachgraph.result import Allowance, Blocker, Check, EndpointSummary, PairResult, QueryResult
+from reachgraph.result import Allowance, Blocker, Check, EndpointSummary, PairResult, QueryResult, rebind
 from reachgraph.semantics.acl import LINUX_EPHEMERAL, WIDE_EPHEMERAL
 from reachgraph.semantics.addresses import AddrRange, any_of, parse_range, public_intervals, span_text
 from reachgraph.semantics.classes import AddressClasses
@@ -54,6 +55,9 @@ class QueryEngine:
         self.path = PathEvaluator(rg.model)
         self.classes = AddressClasses(rg.model)
         self._pair_cache: dict[tuple, tuple[tuple[Check, ...], str, str]] = {}
+        self._sg_cache: dict[tuple, Check] = {}
+        self._side_cache: dict[tuple, tuple[tuple[Interface, ...], list[_Side]]] = {}
+        self._class_cache: dict[int, tuple[list[_Side], list[list[_Side]]]] = {}
 
     # -- entry points ------------------------------------------------------------------------------
     def query(self, source: str, destination: str, port: int | None = None, protocol: str | None = None,
@@ -94,8 +98,11 @@ class QueryEngine:
         return Traffic(proto)
 
     def evaluate(self, src: Endpoint, dst: Endpoint, t: Traffic, ephemeral: tuple[int, int] | None = None,
-                 ip_version: int | None = None) -> QueryResult:
-        """Evaluate resolved endpoints for one kind of traffic."""
+                 ip_version: int | None = None, detail: bool = True) -> QueryResult:
+        """Evaluate resolved endpoints for one kind of traffic.
+
+        detail=False evaluates one representative pair per pair of equivalence classes and weighs it by the
+        classes' sizes: same verdict, counts, blockers and fixes, but no per-pair list (flows, fan-out)."""
         if src.kind in ("address", "internet") and dst.kind in ("address", "internet"):
             raise InputError(f"neither {src.text!r} nor {dst.text!r} is in the snapshot",
                              hint="at least one side must be a workload, group, interface or an address of one")
@@ -105,11 +112,40 @@ class QueryEngine:
                              hint="use icmp with IPv4 and icmpv6 with IPv6")
         sources = self._sides(src, version, ephemeral)
         dests = self._sides(dst, version, ephemeral)
-        pairs = [self._pair(s, d, src, dst, t) for s in sources for d in dests]
-        return self._aggregate(src, dst, t, pairs, sources, dests)
+        if detail:
+            weighted = [(self._pair(s, d, src, dst, t), s, d, 1) for s in sources for d in dests]
+        else:
+            weighted = [(self._pair(s, d, src, dst, t), s, d, n)
+                        for s_class in self._classes_of(sources) for d_class in self._classes_of(dests)
+                        for s, d, n in _representatives(s_class, d_class)]
+        return self._aggregate(src, dst, t, weighted, sources, dests, detail)
+
+    def _classes_of(self, sides: list[_Side]) -> list[list[_Side]]:
+        """Equivalence classes of a (cached) list of sides."""
+        hit = self._class_cache.get(id(sides))
+        if hit is None or hit[0] is not sides:
+            hit = self._class_cache[id(sides)] = (sides, _classes(sides))
+        return hit[1]
+
+    def representatives(self, ep: Endpoint, ip_version: int = 4) -> Endpoint:
+        """The endpoint with one interface per equivalence class: same answers, fewer pairs (audits)."""
+        if not ep.interfaces:
+            return ep
+        reps = tuple(c[0].iface for c in _classes(self._sides(ep, ip_version, None)) if c[0].iface is not None)
+        return replace(ep, interfaces=reps)
 
     # -- sides and pairs ---------------------------------------------------------------------------
     def _sides(self, ep: Endpoint, version: int, ephemeral: tuple[int, int] | None) -> list[_Side]:
+        """The interfaces (or address parts) of an endpoint as evaluated; cached, since flows ask often."""
+        # Endpoints are usually reused objects (flows, fan-out): their interface tuple's identity is a cheap key;
+        # the cached entry keeps the tuple alive, so the identity cannot be recycled.
+        key = (id(ep.interfaces), ep.kind, ep.id, ep.address, version, ephemeral)
+        hit = self._side_cache.get(key)
+        if hit is None or hit[0] is not ep.interfaces:
+            hit = self._side_cache[key] = (ep.interfaces, self._sides_uncached(ep, version, ephemeral))
+        return hit[1]
+
+    def _sides_uncached(self, ep: Endpoint, version: int, ephemeral: tuple[int, int] | None) -> list[_Side]:
         if ep.kind == "internet":
             eph = ephemeral or LINUX_EPHEMERAL
             return [_Side(None, any_of(version), "the internet",
@@ -206,7 +242,8 @@ class QueryEngine:
             if cached is None:
                 cached = self._pair_cache[key] = (tuple(self._class_checks(s, d, src, dst, t)), _ids(s), _ids(d))
             found, rep_s, rep_d = cached
-            checks.extend(_rebind(found, ((rep_s, _ids(s)), (rep_d, _ids(d)))))
+            s_id, d_id = _ids(s), _ids(d)
+            checks.extend(found if (rep_s, rep_d) == (s_id, d_id) else rebind(found, ((rep_s, s_id), (rep_d, d_id))))
         statuses = {c.status for c in checks}
         verdict = "blocked" if "deny" in statuses else "unknown" if "unknown" in statuses else "reachable"
         return PairResult(source=s.iface.id if s.iface else src.id, source_address=s.shown,
@@ -238,18 +275,30 @@ class QueryEngine:
         if unfiltered:
             return Check(kind="security_group", direction="egress", component=s.iface.id, status="allow",
                          detail=unfiltered), d_end
-        peer = Peer(d.addr, d.iface, d.label)
-        return self._sg_check(self.sg.evaluate("egress", s.iface, peer, t), t, peer,
-                              src.workload.group_ids if src.workload else ()), d_end
+        return self._sg_cached("egress", s.iface, Peer(d.addr, d.iface, d.label), t,
+                               src.workload.group_ids if src.workload else ()), d_end
 
     def _ingress(self, s: _Side, d: _Side, s_end: End, src: Endpoint, dst: Endpoint,
                  t: Traffic) -> tuple[Check, End]:
         assert d.iface is not None
         if src.kind == "internet":
             return self._internet_check("ingress", d.iface, s_end, t, dst)
-        peer = Peer(s.addr, s.iface, s.label)
-        return self._sg_check(self.sg.evaluate("ingress", d.iface, peer, t), t, peer,
-                              dst.workload.group_ids if dst.workload else ()), s_end
+        return self._sg_cached("ingress", d.iface, Peer(s.addr, s.iface, s.label), t,
+                               dst.workload.group_ids if dst.workload else ()), s_end
+
+    def _sg_cached(self, direction: Literal["egress", "ingress"], iface: Interface, peer: Peer, t: Traffic,
+                   preferred: tuple[str, ...]) -> Check:
+        """One side's security-group check; equal for every interface with the same groups facing the same peer
+        class, so it is computed once per such combination."""
+        p = peer.iface
+        key = (direction, iface.group_ids or iface.id, iface.uncertain, iface.inferred, peer.addr.version,
+               peer.addr.lo, peer.addr.hi, peer.addr.exact, p.group_ids if p else peer.label,
+               p.vpc_id if p else None, p.uncertain if p else None, t, preferred)
+        check = self._sg_cache.get(key)
+        if check is None:
+            check = self._sg_cache[key] = self._sg_check(self.sg.evaluate(direction, iface, peer, t), t, peer,
+                                                         preferred)
+        return check
 
     def _internet_check(self, direction: str, iface: Interface, internet: End, t: Traffic,
                         ep: Endpoint) -> tuple[Check, End]:
@@ -367,37 +416,38 @@ class QueryEngine:
         return g.name if g else "not in snapshot"
 
     # -- the whole answer --------------------------------------------------------------------------
-    def _aggregate(self, src: Endpoint, dst: Endpoint, t: Traffic, pairs: list[PairResult],
-                   sources: list[_Side], dests: list[_Side]) -> QueryResult:
-        counts = Counter(p.verdict for p in pairs)
+    def _aggregate(self, src: Endpoint, dst: Endpoint, t: Traffic,
+                   weighted: list[tuple[PairResult, _Side, _Side, int]], sources: list[_Side], dests: list[_Side],
+                   detail: bool) -> QueryResult:
+        counts: Counter[str] = Counter()
+        for p, _, _, n in weighted:
+            counts[p.verdict] += n
+        total = sum(counts.values())
         unknown_reasons: list[str] = []
         warnings = list(dict.fromkeys(src.notes + dst.notes)) + self.path.coverage_warnings()
-        if not pairs:
+        if not total:
             empty = src if not sources else dst
             verdict = "unknown"
             unknown_reasons.append(f"{empty.short()} has no network interfaces in the snapshot"
                                    + (f" ({'; '.join(empty.notes)})" if empty.notes else ""))
-        elif counts["reachable"] == len(pairs):
+        elif counts["reachable"] == total:
             verdict = "reachable"
-        elif counts["blocked"] == len(pairs):
+        elif counts["blocked"] == total:
             verdict = "blocked"
         elif counts["reachable"] and counts["blocked"]:
             verdict = "partial"
         else:
             verdict = "unknown"
-        blockers: dict[tuple, list[int]] = {}
+        blockers: Counter[tuple] = Counter()
         allowed: dict[tuple, Allowance] = {}
         needs: list[Need] = []
-        side_of = {(s.iface.id if s.iface else src.id): s for s in sources}
-        dside_of = {(d.iface.id if d.iface else dst.id): d for d in dests}
-        for p in pairs:
+        for p, s_side, d_side, n in weighted:
             for c in p.checks:
                 warnings.extend(c.warnings)
                 if c.status == "deny":
-                    key = (c.code, c.direction, c.component, c.detail, c.groups)
-                    blockers.setdefault(key, []).append(1)
+                    blockers[(c.code, c.direction, c.component, c.detail, c.groups)] += n
                     if c.kind == "security_group":
-                        needs.append(self._need(c, side_of[p.source], dside_of[p.destination], src, dst))
+                        needs.append(self._need(c, s_side, d_side, src, dst))
                 elif c.status == "unknown":
                     unknown_reasons.append(c.detail)
                 elif p.verdict == "reachable":
@@ -405,16 +455,17 @@ class QueryEngine:
                         allowed.setdefault((c.direction, c.component, rule_text),
                                            Allowance(c.direction or "", c.component, rule_text, rid))
         blocker_list = tuple(Blocker(code=k[0], direction=k[1], component=k[2], detail=k[3], groups=k[4],
-                                     pairs=len(v)) for k, v in blockers.items())
+                                     pairs=v) for k, v in blockers.items())
         # Opening a group to the internet is a decision, not a fix: no command for internet sources.
         fixes = suggest_fixes(needs, t) if blockers and src.kind != "internet" else ()
-        if any(p.verdict == "unknown" for p in pairs) and self.model.errors:
+        if counts["unknown"] and self.model.errors:
             warnings += [e.describe() for e in self.model.errors]
         return QueryResult(
             verdict=verdict, source=_summary(src), destination=_summary(dst), protocol=t.protocol, port=t.port,
-            icmp_code=t.code, pairs=tuple(pairs), allowed_by=tuple(allowed.values()), blockers=blocker_list,
-            fixes=fixes, warnings=tuple(dict.fromkeys(warnings)), unknown_reasons=tuple(dict.fromkeys(unknown_reasons)),
-            counts={"pairs": len(pairs), "reachable": counts["reachable"], "blocked": counts["blocked"],
+            icmp_code=t.code, pairs=tuple(p for p, _, _, _ in weighted) if detail else (),
+            allowed_by=tuple(allowed.values()), blockers=blocker_list, fixes=fixes,
+            warnings=tuple(dict.fromkeys(warnings)), unknown_reasons=tuple(dict.fromkeys(unknown_reasons)),
+            counts={"pairs": total, "reachable": counts["reachable"], "blocked": counts["blocked"],
                     "unknown": counts["unknown"]})
 
     def _need(self, c: Check, s: _Side, d: _Side, src: Endpoint, dst: Endpoint) -> Need:
@@ -461,22 +512,6 @@ def _ids(side: _Side) -> str:
     return side.iface.id if side.iface is not None else ""
 
 
-def _rebind(checks: tuple[Check, ...], swaps: tuple[tuple[str, str], ...]) -> tuple[Check, ...]:
-    """Checks computed for a class's first interface, naming the interface actually asked about."""
-    swaps = tuple((a, b) for a, b in swaps if a and a != b)
-    if not swaps:
-        return checks
-    out = []
-    for c in checks:
-        if any(a in c.component or a in c.detail for a, _ in swaps):
-            component, detail = c.component, c.detail
-            for a, b in swaps:
-                component, detail = component.replace(a, b), detail.replace(a, b)
-            c = replace(c, component=component, detail=detail)
-        out.append(c)
-    return tuple(out)
-
-
 def _gaps(lo: int, hi: int, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The parts of [lo, hi] outside every covered interval."""
     out, cursor = [], lo
@@ -486,4 +521,27 @@ def _gaps(lo: int, hi: int, covered: list[tuple[int, int]]) -> list[tuple[int, i
         cursor = max(cursor, b + 1)
     if cursor <= hi:
         out.append((cursor, hi))
+    return out
+
+
+def _classes(sides: list[_Side]) -> list[list[_Side]]:
+    """Sides grouped by equivalence class, in first-seen order."""
+    by_key: dict[tuple, list[_Side]] = {}
+    for side in sides:
+        by_key.setdefault(side.key or ("no-address", _ids(side)), []).append(side)
+    return list(by_key.values())
+
+
+def _representatives(ss: list[_Side], ds: list[_Side]) -> list[tuple[_Side, _Side, int]]:
+    """One pair standing for all pairs of two classes, with its weight; pairs of one interface with itself
+    (a workload asked about itself) stand apart, since nothing filters them."""
+    same = {_ids(s) for s in ss if s.iface is not None} & {_ids(d) for d in ds if d.iface is not None}
+    out: list[tuple[_Side, _Side, int]] = []
+    if same:
+        first = next(s for s in ss if _ids(s) in same)
+        out.append((first, first, len(same)))
+    rest = len(ss) * len(ds) - len(same)
+    if rest:
+        pair = next((s, d) for s in ss for d in ds if s.iface is None or d.iface is None or _ids(s) != _ids(d))
+        out.append((pair[0], pair[1], rest))
     return out

@@ -197,3 +197,20 @@ def _result_html(r: QueryResult) -> str:
         out.append("<ul>" + "".join(f"<li>warning: {escape(w)}</li>" for w in r.warnings) + "</ul>")
     out.append("</div>")
     return "\n".join(out)
+
+
+def rebind(checks: tuple[Check, ...], swaps: tuple[tuple[str, str], ...]) -> tuple[Check, ...]:
+    """Checks computed for one interface of an equivalence class, naming the interface actually asked about."""
+    swaps = tuple((a, b) for a, b in swaps if a and a != b)
+    if not swaps:
+        return checks
+    out = []
+    for c in checks:
+        if any(a in c.component or a in c.detail for a, _ in swaps):
+            component, detail = c.component, c.detail
+            for a, b in swaps:
+                component, detail = component.replace(a, b), detail.replace(a, b)
+            c = Check(kind=c.kind, direction=c.direction, component=component, status=c.status, detail=detail,
+                      code=c.code, rules=c.rules, rule_ids=c.rule_ids, groups=c.groups, warnings=c.warnings)
+        out.append(c)
+    return tuple(out)

@@ -31,6 +31,7 @@ class WorkloadParser:
         self.instance_interfaces: dict[str, list[str]] = defaultdict(list)
         self.task_definitions: dict[str, dict[str, Any]] = {}
         self.container_instances: dict[str, str] = {}
+        self._tasks_of: dict[str, int] = {}   # service key -> tasks in the snapshot
 
     def _add(self, w: Workload) -> None:
         self.workloads.setdefault(w.key, w)
@@ -154,6 +155,8 @@ class WorkloadParser:
             by_service[(cluster, svc_name)].extend(enis)
             service_notes[(cluster, svc_name)].extend(notes)
         task_id = _arn_tail(task_arn)
+        if parent and workload_key("ecs_task", account, region, task_id) not in self.workloads:
+            self._tasks_of[parent] = self._tasks_of.get(parent, 0) + 1
         self._add(Workload(
             key=workload_key("ecs_task", account, region, task_id), kind="ecs_task", name=task_id,
             account=account, region=region, interface_ids=tuple(sorted(set(enis))), parent=parent,
@@ -192,7 +195,7 @@ class WorkloadParser:
         running = f.i(item, "runningCount")
         cluster = _arn_tail(f.s(item, "clusterArn"))
         key = workload_key("ecs_service", account, region, f"{cluster}/{name}")
-        tasks = sum(1 for w in self.workloads.values() if w.kind == "ecs_task" and w.parent == key)
+        tasks = self._tasks_of.get(key, 0)
         if running and tasks < running:
             notes.append(f"service reports {running} running tasks but the snapshot holds {tasks}")
         if not tasks:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from reachgraph.model.records import Interface, Model, NetworkAcl
-from reachgraph.result import Check
+from reachgraph.result import Check, rebind
 from reachgraph.semantics import acl as acls
 from reachgraph.semantics.addresses import public_intervals, span_text
 from reachgraph.semantics.rects import Split, addresses_fully_allowed, intersect_intervals, merge_intervals
@@ -59,6 +59,7 @@ class PathEvaluator:
         self.acl_index = acls.AclIndex(model)
         self.routes = RouteIndex(model)
         self._acl_cache: dict[tuple, tuple[Check, tuple[tuple[int, int], ...]]] = {}
+        self._cache: dict[tuple, tuple[tuple[Check, ...], str, str]] = {}
         self._vpc_acl: dict[str, NetworkAcl | None] = {}
         self.nat_ifaces = {i.description.rsplit(" ", 1)[-1]: i for i in model.interfaces.values()
                            if i.interface_type == "nat_gateway" and i.description.startswith("Interface for NAT")}
@@ -73,7 +74,17 @@ class PathEvaluator:
         return out
 
     def checks(self, src: End, dst: End, t: Traffic) -> list[Check]:
-        """ACL and route checks for one pair (every blocker, not just the first)."""
+        """ACL and route checks for one pair (every blocker, not just the first); computed once per pair of
+        places (subnet, addresses, public or not), since many interface pairs share them."""
+        key = (_place(src), _place(dst), t)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = (tuple(self._checks(src, dst, t)), _eid(src), _eid(dst))
+        found, a, b = hit
+        s_id, d_id = _eid(src), _eid(dst)
+        return list(found if (a, b) == (s_id, d_id) else rebind(found, ((a, s_id), (b, d_id))))
+
+    def _checks(self, src: End, dst: End, t: Traffic) -> list[Check]:
         out: list[Check] = []
         s, d = src.site, dst.site
         if s is not None and d is not None and s.subnet_id and s.subnet_id == d.subnet_id:
@@ -371,6 +382,18 @@ class PathEvaluator:
                 checks += self._acl(nat, True, reply[0], src, reply[1] or src.ephemeral, "egress-reply")[0]
         checks += self._internet_route(nat, peer, "egress", outbound=False)
         return [replace(c, detail=f"via {nat_id}: {c.detail}") for c in checks]
+
+def _place(end: End) -> tuple:
+    """Everything about an end that the path depends on (not the interface's groups or id)."""
+    site = end.site
+    where = None if site is None else (site.subnet_id, site.vpc_id, site.has_public, bool(site.ipv6), site.inferred,
+                                       end.iface is None)
+    return (where, end.version, end.addrs, end.mode, end.internet, end.ephemeral)
+
+
+def _eid(end: End) -> str:
+    return end.iface.id if end.iface is not None else ""
+
 
 def _all_public(end: End) -> bool:
     """An address outside the snapshot that lives on the internet (it is reached the way the internet is)."""

@@ -60,7 +60,7 @@ class SgEvaluator:
         near: list[Rule] = []
         for gid in iface.group_ids:
             if gid not in self.model.groups:
-                reasons.append(f"security group {gid} of {iface.id} is not in the snapshot")
+                reasons.append(f"security group {gid} is not in the snapshot")
                 continue
             for rule in self._candidates(gid, direction, t):
                 hit, why = self.peer_matches(rule, peer)
