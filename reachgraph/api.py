@@ -6,6 +6,7 @@ import gc
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +30,11 @@ class Snapshot:
     """A loaded snapshot: the model, the graph, and the questions you can ask of them."""
 
     def __init__(self, raw: RawSnapshot, model: Model | None = None) -> None:
-        self.raw = raw
         with _gc_paused():
             self.model: Model = model if model is not None else build_model(raw)
             self.reach: ReachGraph = build_graph(self.model)
+        # The model holds everything answers need; the raw responses would only double the memory.
+        self.raw = replace(raw, documents=())
 
     def with_model(self, model: Model) -> Snapshot:
         """A new Snapshot over a changed model (what-if analysis); this one is untouched."""

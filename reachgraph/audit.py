@@ -48,7 +48,6 @@ DATA_KINDS = {"elasticache_replication_group", "elasticache_cluster", "elasticac
 QUOTA = 60
 QUOTA_WARN = 48          # 80% of the default quota
 EPHEMERAL = acls.WIDE_EPHEMERAL
-_SG_RE = re.compile(r"^sg-[0-9a-f]{8,17}$")
 
 
 def severity_rank(severity: str) -> int:
@@ -209,14 +208,8 @@ class Auditor:
         for w in self.model.workloads.values():
             for g in w.group_ids:
                 att[g].add(w.key)
-        if self.raw is not None:
-            for doc in self.raw.documents:
-                if doc.key in ("SecurityGroups", "SecurityGroupRules"):
-                    continue
-                for item in doc.items:
-                    for value in _strings(item):
-                        if _SG_RE.match(value):
-                            att[value].add(f"{doc.key} ({doc.source})")
+        for gid, where in self.model.group_mentions.items():
+            att[gid].update(where)
         return att
 
     # -- rules naming groups -------------------------------------------------------------------------
@@ -677,17 +670,6 @@ class Auditor:
 
 
 # -- small pure helpers -----------------------------------------------------------------------------
-def _strings(obj: Any) -> Iterable[str]:
-    if isinstance(obj, str):
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _strings(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _strings(v)
-
-
 def _sg_status(pair: Any, direction: str) -> str | None:
     for c in pair.checks:
         if c.kind == "security_group" and c.direction == direction:

@@ -115,7 +115,7 @@ class QueryEngine:
         if detail:
             weighted = [(self._pair(s, d, src, dst, t), s, d, 1) for s in sources for d in dests]
         else:
-            weighted = [(self._pair(s, d, src, dst, t), s, d, n)
+            weighted = [(self._pair(s, d, src, dst, t, keep=False), s, d, n)
                         for s_class in self._classes_of(sources) for d_class in self._classes_of(dests)
                         for s, d, n in _representatives(s_class, d_class)]
         return self._aggregate(src, dst, t, weighted, sources, dests, detail)
@@ -224,7 +224,9 @@ class QueryEngine:
             return parse_range(vpc.cidrs_v4[0], exact=False)
         return any_of(4)
 
-    def _pair(self, s: _Side, d: _Side, src: Endpoint, dst: Endpoint, t: Traffic) -> PairResult:
+    def _pair(self, s: _Side, d: _Side, src: Endpoint, dst: Endpoint, t: Traffic, keep: bool = True) -> PairResult:
+        """One pair's verdict and checks. keep=False: a class-level evaluation whose answer is not worth keeping
+        (each class pair is asked once; the per-side caches below still share the work)."""
         checks: list[Check] = []
         if s.iface is not None and d.iface is not None and s.iface.id == d.iface.id:
             checks.append(Check(kind="same_interface", direction=None, component=s.iface.id, status="allow",
@@ -240,7 +242,9 @@ class QueryEngine:
                    dst.workload.group_ids if dst.workload else ())
             cached = self._pair_cache.get(key)
             if cached is None:
-                cached = self._pair_cache[key] = (tuple(self._class_checks(s, d, src, dst, t)), _ids(s), _ids(d))
+                cached = (tuple(self._class_checks(s, d, src, dst, t)), _ids(s), _ids(d))
+                if keep:
+                    _bounded(self._pair_cache)[key] = cached
             found, rep_s, rep_d = cached
             s_id, d_id = _ids(s), _ids(d)
             checks.extend(found if (rep_s, rep_d) == (s_id, d_id) else rebind(found, ((rep_s, s_id), (rep_d, d_id))))
@@ -296,7 +300,7 @@ class QueryEngine:
                p.vpc_id if p else None, p.uncertain if p else None, t, preferred)
         check = self._sg_cache.get(key)
         if check is None:
-            check = self._sg_cache[key] = self._sg_check(self.sg.evaluate(direction, iface, peer, t), t, peer,
+            check = _bounded(self._sg_cache)[key] = self._sg_check(self.sg.evaluate(direction, iface, peer, t), t, peer,
                                                          preferred)
         return check
 
@@ -545,3 +549,13 @@ def _representatives(ss: list[_Side], ds: list[_Side]) -> list[tuple[_Side, _Sid
         pair = next((s, d) for s in ss for d in ds if s.iface is None or d.iface is None or _ids(s) != _ids(d))
         out.append((pair[0], pair[1], rest))
     return out
+
+
+CACHE_LIMIT = 200_000
+
+
+def _bounded(cache: dict) -> dict:
+    """A cache that starts over when full: memory stays flat on organisation-sized estates."""
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    return cache

@@ -202,7 +202,9 @@ def test_unused_group_in_an_incomplete_snapshot_is_only_info(tmp_path):
 
     snap = load(tmp_path, [sg(A, "leftover")])
     err = CollectionError(ACCOUNT, "us-east-1", "ec2", "DescribeNetworkInterfaces", "AccessDenied", "denied")
-    partial = reachgraph.Snapshot(replace(snap.raw, errors=(err,)))
+    from reachgraph.snapshot import read_snapshot
+
+    partial = reachgraph.Snapshot(replace(read_snapshot(snap.source), errors=(err,)))
     [f] = codes(partial, "UNUSED_GROUP")
     assert f.severity == "info" and "incomplete (1 collection error)" in f.message
 

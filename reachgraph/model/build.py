@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from reachgraph.model.parse_network import NetworkParser
@@ -52,6 +53,7 @@ def build_model(raw: RawSnapshot) -> Model:
     accounts = {x.account for coll in (groups, net.interfaces, net.vpcs) for x in coll.values() if x.account}
     regions = {x.region for coll in (groups, net.interfaces, net.subnets) for x in coll.values() if x.region}
     return Model(
+        group_mentions=_group_mentions(raw),
         source=raw.source,
         vpcs=_sorted(net.vpcs), subnets=_sorted(net.subnets), groups=_sorted(groups),
         interfaces=_sorted(net.interfaces), prefix_lists=_sorted(net.prefix_lists),
@@ -62,3 +64,27 @@ def build_model(raw: RawSnapshot) -> Model:
 
 def _sorted(d: dict) -> dict:
     return {k: d[k] for k in sorted(d)}
+
+
+_SG_RE = re.compile(r"^sg-[0-9a-f]{8,17}$")
+
+
+def _group_mentions(raw: RawSnapshot) -> dict[str, tuple[str, ...]]:
+    """Every group id named anywhere outside the security-group documents, with where: a group attached to a
+    resource reachgraph does not model yet must still count as used."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for doc in raw.documents:
+        if doc.key in ("SecurityGroups", "SecurityGroupRules"):
+            continue
+        where = f"{doc.key} ({doc.source})"
+        stack: list[object] = list(doc.items)
+        while stack:
+            value = stack.pop()
+            if isinstance(value, str):
+                if value.startswith("sg-") and _SG_RE.match(value):
+                    found[value].add(where)
+            elif isinstance(value, dict):
+                stack.extend(value.values())
+            elif isinstance(value, list):
+                stack.extend(value)
+    return {g: tuple(sorted(w)) for g, w in sorted(found.items())}

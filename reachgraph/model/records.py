@@ -259,3 +259,5 @@ class Model:
     # Calls the collector could not make (CollectionError), and loader warnings.
     errors: tuple = ()
     warnings: tuple[str, ...] = ()
+    # group id -> where raw responses other than security groups name it (resources not modelled yet)
+    group_mentions: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -79,6 +79,8 @@ class PathEvaluator:
         key = (_place(src), _place(dst), t)
         hit = self._cache.get(key)
         if hit is None:
+            if len(self._cache) >= 200_000:
+                self._cache.clear()  # start over rather than grow without bound on huge estates
             hit = self._cache[key] = (tuple(self._checks(src, dst, t)), _eid(src), _eid(dst))
         found, a, b = hit
         s_id, d_id = _eid(src), _eid(dst)
