@@ -11,12 +11,12 @@ import gzip
 import json
 import os
 import re
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reachgraph.atomic import write_atomic
 from reachgraph.errors import InputError
 
 FORMAT_NAME = "reachgraph-snapshot"
@@ -252,27 +252,7 @@ def build_snapshot_document(manifest: dict[str, Any],
 
 def write_snapshot_file(path: str | os.PathLike[str], document: dict[str, Any]) -> Path:
     """Write a snapshot atomically (temp file in the same folder, then rename); gzip if it ends in .gz."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError("output folder does not exist", str(folder), "create it or choose another -o path")
     payload = json.dumps(document, sort_keys=True, indent=1, default=str).encode() + b"\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if target.name.endswith(".gz"):
-                # mtime=0 keeps the bytes identical for identical content.
-                with gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
-                    gz.write(payload)
-            else:
-                fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return target
+    if str(path).endswith(".gz"):
+        payload = gzip.compress(payload, mtime=0)  # mtime=0: identical content, identical bytes
+    return write_atomic(path, payload)

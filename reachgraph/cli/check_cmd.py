@@ -9,9 +9,15 @@ from typing import Annotated, Optional
 import typer
 
 from reachgraph.api import load
+from reachgraph.atomic import write_atomic
 from reachgraph.cli.app import app
 from reachgraph.cli.audit_cmd import echo, plain_table
-from reachgraph.cli.common import SNAPSHOT_HELP, handle_errors, print_json, snapshot_path
+from reachgraph.cli.common import (
+    SNAPSHOT_HELP,
+    handle_errors,
+    print_json,
+    snapshot_path,
+)
 from reachgraph.errors import InputError
 from reachgraph.intents import check_intents, load_intents
 from reachgraph.whatif import apply_whatif
@@ -47,7 +53,7 @@ def check_command(
         sys.stderr.write(line + "\n")
     report = check_intents(snap, items, intents_file=intents)
     if junit is not None:
-        Path(junit).write_text(report.to_junit(), encoding="utf-8")
+        write_atomic(junit, report.to_junit().encode("utf-8"))
     if as_json:
         print_json({**report.to_dict(), **({"whatif": whatif.to_dict()} if whatif.active else {})})
     else:

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from reachgraph.api import load
+from reachgraph.atomic import write_atomic
 from reachgraph.cli.app import app
-from reachgraph.cli.common import SNAPSHOT_HELP, handle_errors, print_json, snapshot_path, stderr_console, warn
+from reachgraph.cli.common import (
+    SNAPSHOT_HELP,
+    handle_errors,
+    print_json,
+    snapshot_path,
+    stderr_console,
+    warn,
+)
 from reachgraph.errors import InputError
-from reachgraph.render.diagram_model import DEFAULT_THRESHOLD, build_diagram, parse_highlight
+from reachgraph.render.diagram_model import (
+    DEFAULT_THRESHOLD,
+    build_diagram,
+    parse_highlight,
+)
 
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid")
 EXTENSIONS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid",
@@ -119,29 +129,3 @@ def _render(diagram, fmt: str, *, markdown: bool) -> bytes:  # noqa: ANN001 - Di
     if fmt == "dot":
         return to_dot(diagram).encode("utf-8")
     return render(diagram, fmt)
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write next to the target, then rename over it: a failure leaves the old file (or nothing), never half."""
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mode = 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
