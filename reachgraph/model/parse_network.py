@@ -127,6 +127,22 @@ class NetworkParser:
             status=f.s(item, "Status"), instance_id=f.s(attachment, "InstanceId") or instance_id)
         return eid
 
+    def infer_interfaces(self, name: str, what: str, subnet_ids: list[str], groups: tuple[str, ...],
+                         account: str | None, region: str | None, public: bool | None = False) -> list[str]:
+        """For a resource whose interfaces AWS does not list: one per subnet, with the declared groups and an
+        unknown address in that subnet (EC-4, RDS, load balancers, Lambda)."""
+        out = []
+        for sid in sorted(set(subnet_ids)) or ["unknown"]:
+            sub = self.subnets.get(sid)
+            eid = f"eni-of-{what}-{name}-{sid}"
+            self.interfaces.setdefault(eid, Interface(
+                id=eid, vpc_id=sub.vpc_id if sub else None, subnet_id=sid if sub else None, account=account,
+                region=region, group_ids=groups, az=sub.az if sub else None,
+                description=f"{what} {name} (inferred)", inferred=True, public_hint=public,
+                uncertain=None if groups else f"{what} {name}'s security groups are unknown"))
+            out.append(eid)
+        return out
+
     # -- prefix lists, ACLs, routes, peering ------------------------------------------------------
     def prefix_lists_doc(self, doc: RawDocument) -> None:
         """PrefixLists ({PrefixListId, PrefixListName, Cidrs})."""

@@ -8,7 +8,7 @@ from typing import Any
 from reachgraph.model import shape as f
 from reachgraph.model.parse_network import NetworkParser
 from reachgraph.model.parse_workloads import workload_key
-from reachgraph.model.records import Interface, Workload
+from reachgraph.model.records import Workload
 from reachgraph.snapshot import RawDocument
 
 
@@ -24,21 +24,6 @@ class ServiceParser:
 
     def _add(self, w: Workload) -> None:
         self.workloads.setdefault(w.key, w)
-
-    def _inferred(self, name: str, what: str, subnet_ids: list[str], groups: tuple[str, ...],
-                  account: str | None, region: str | None, public: bool | None = False) -> list[str]:
-        """One interface per subnet with the declared groups and an unknown address in that subnet."""
-        out = []
-        for sid in sorted(set(subnet_ids)) or ["unknown"]:
-            sub = self.net.subnets.get(sid)
-            eid = f"eni-of-{what}-{name}-{sid}"
-            self.net.interfaces.setdefault(eid, Interface(
-                id=eid, vpc_id=sub.vpc_id if sub else None, subnet_id=sid if sub else None, account=account,
-                region=region, group_ids=groups, az=sub.az if sub else None,
-                description=f"{what} {name} (inferred)", inferred=True, public_hint=public,
-                uncertain=None if groups else f"{what} {name}'s security groups are unknown"))
-            out.append(eid)
-        return out
 
     # -- RDS -----------------------------------------------------------------------------------------
     def rds(self, instances: list[RawDocument], clusters: list[RawDocument]) -> None:
@@ -72,7 +57,7 @@ class ServiceParser:
         if candidates and len(candidates) > 1:
             notes.append(f"{len(candidates)} RDS interfaces share this instance's groups and subnets; all are used")
         public = item.get("PubliclyAccessible")
-        enis = candidates or self._inferred(name, "RDS", in_az or subnets, groups, account, region,
+        enis = candidates or self.net.infer_interfaces(name, "RDS", in_az or subnets, groups, account, region,
                                             public if isinstance(public, bool) else None)
         port = f.i(f.obj(item, "Endpoint"), "Port")
         cluster = cluster_of.get(name) or f.s(item, "DBClusterIdentifier")
@@ -131,7 +116,7 @@ class ServiceParser:
         if not enis:
             subnets = [f.req(z, "SubnetId") for z in f.objs(item, "AvailabilityZones") if z.get("SubnetId")]
             scheme = f.s(item, "Scheme")
-            enis = self._inferred(name, "load balancer", subnets, groups, account, region,
+            enis = self.net.infer_interfaces(name, "load balancer", subnets, groups, account, region,
                                   None if scheme is None else scheme == "internet-facing")
         listener_ports = sorted(ports.get(arn, ()), key=lambda p: (p != 443, p))
         kind = f.s(item, "Type") or "application"
@@ -156,7 +141,7 @@ class ServiceParser:
         account, region = f.account_region_of_arn(f.s(item, "FunctionArn"))
         account, region = doc.account or account, doc.region or region
         enis = sorted(i.id for i in self._lambda_enis if set(i.group_ids) == set(groups) and i.subnet_id in subnets)
-        enis = enis or self._inferred(name, "Lambda", subnets, groups, account, region)
+        enis = enis or self.net.infer_interfaces(name, "Lambda", subnets, groups, account, region)
         self._add(Workload(
             key=workload_key("lambda", account, region, name), kind="lambda", name=name, account=account,
             region=region, interface_ids=tuple(enis), group_ids=groups, label=f"Lambda function {name}",

@@ -325,17 +325,9 @@ class WorkloadParser:
         account, region = doc.account or account, doc.region or region
         groups = tuple(sorted(set(f.strs(item, "SecurityGroupIds"))))
         port = f.i(f.obj(item, "Endpoint"), "Port")
-        enis = []
         # EC-4: VPC-endpoint interfaces in the given subnets; AWS names no interface ids, so infer one per subnet.
-        for sid in sorted(set(f.strs(item, "SubnetIds"))) or ["unknown"]:
-            sub = self.net.subnets.get(sid)
-            nid = f"eni-of-serverless-{name}-{sid}"
-            self.net.interfaces.setdefault(nid, Interface(
-                id=nid, vpc_id=sub.vpc_id if sub else None, subnet_id=sid if sub else None, account=account,
-                region=region, group_ids=groups, az=sub.az if sub else None,
-                description=f"ElastiCache serverless {name} endpoint (inferred)", inferred=True, public_hint=False,
-                uncertain=None if groups else f"serverless cache {name}'s security groups are unknown"))
-            enis.append(nid)
+        enis = self.net.infer_interfaces(name, "ElastiCache serverless", f.strs(item, "SubnetIds"), groups, account,
+                                         region)
         self._add(Workload(
             key=workload_key("elasticache_serverless", account, region, name), kind="elasticache_serverless",
             name=name, account=account, region=region, interface_ids=tuple(enis), group_ids=groups,
