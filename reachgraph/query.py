@@ -8,17 +8,18 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from reachgraph.errors import InputError
+from reachgraph.explain import SgExplainer
 from reachgraph.fixes import Need, suggest_fixes
 from reachgraph.graph import ReachGraph
 from reachgraph.model.protocols import normalize_protocol
-from reachgraph.model.records import Interface, Rule
+from reachgraph.model.records import Interface
 from reachgraph.resolve import Endpoint, PortSpec, Resolver, Unresolved, split_destination
 from reachgraph.result import Allowance, Blocker, Check, EndpointSummary, PairResult, QueryResult, rebind
 from reachgraph.semantics.acl import LINUX_EPHEMERAL, WIDE_EPHEMERAL
 from reachgraph.semantics.addresses import AddrRange, any_of, parse_range, public_intervals, span_text
 from reachgraph.semantics.classes import AddressClasses
 from reachgraph.semantics.path import End, PathEvaluator
-from reachgraph.semantics.sg import Factor, Peer, SgEvaluator
+from reachgraph.semantics.sg import Peer, SgEvaluator
 from reachgraph.semantics.traffic import Traffic
 
 # SG-14: traffic to these is not filtered by security groups.
@@ -53,6 +54,7 @@ class QueryEngine:
         self.resolver = Resolver(rg)
         self.sg = SgEvaluator(rg.model, rg.members)
         self.path = PathEvaluator(rg.model)
+        self.explain = SgExplainer(rg.model, rg.members, self.sg)
         self.classes = AddressClasses(rg.model)
         self._pair_cache: dict[tuple, tuple[tuple[Check, ...], str, str]] = {}
         self._sg_cache: dict[tuple, Check] = {}
@@ -274,7 +276,7 @@ class QueryEngine:
                 t: Traffic) -> tuple[Check, End]:
         assert s.iface is not None
         if dst.kind == "internet":
-            return self._internet_check("egress", s.iface, d_end, t, src)
+            return self.explain.internet("egress", s.iface, d_end, t, src.workload.group_ids if src.workload else ())
         unfiltered = self._unfiltered(s.iface, d)
         if unfiltered:
             return Check(kind="security_group", direction="egress", component=s.iface.id, status="allow",
@@ -286,7 +288,7 @@ class QueryEngine:
                  t: Traffic) -> tuple[Check, End]:
         assert d.iface is not None
         if src.kind == "internet":
-            return self._internet_check("ingress", d.iface, s_end, t, dst)
+            return self.explain.internet("ingress", d.iface, s_end, t, dst.workload.group_ids if dst.workload else ())
         return self._sg_cached("ingress", d.iface, Peer(s.addr, s.iface, s.label), t,
                                dst.workload.group_ids if dst.workload else ()), s_end
 
@@ -300,40 +302,9 @@ class QueryEngine:
                p.vpc_id if p else None, p.uncertain if p else None, t, preferred)
         check = self._sg_cache.get(key)
         if check is None:
-            check = _bounded(self._sg_cache)[key] = self._sg_check(self.sg.evaluate(direction, iface, peer, t), t, peer,
-                                                         preferred)
+            factor = self.sg.evaluate(direction, iface, peer, t)
+            check = _bounded(self._sg_cache)[key] = self.explain.check(factor, t, peer, preferred)
         return check
-
-    def _internet_check(self, direction: str, iface: Interface, internet: End, t: Traffic,
-                        ep: Endpoint) -> tuple[Check, End]:
-        """Which public addresses the groups let in (or out); the internet end narrows to them."""
-        if not iface.group_ids and not iface.inferred:
-            return self._ungrouped(iface, direction), internet
-        spans, rules, reasons = self.sg.public_admitted(direction, iface, t, internet.version)
-        verb = "admits" if direction == "ingress" else "allows"
-        if spans and not iface.uncertain:
-            first = rules[0]
-            return Check(kind="security_group", direction=direction, component=first.group_id, status="allow",
-                         detail=f"{first.group_id} {verb} {t.text()} {'from' if direction == 'ingress' else 'to'} "
-                                f"the internet (rule: {_rule_phrase(first)})",
-                         rules=tuple(r.describe() for r in rules), rule_ids=tuple(r.rule_id for r in rules
-                                                                                  if r.rule_id),
-                         groups=iface.group_ids), replace(internet, addrs=tuple(spans))
-        component = self._component(Factor(direction, "deny", iface.id, iface.group_ids), 
-                                    ep.workload.group_ids if ep.workload else ())
-        if reasons:
-            return Check(kind="security_group", direction=direction, component=component, status="unknown",
-                         detail="; ".join(reasons), groups=iface.group_ids), internet
-        groups = ", ".join(f"{g} ({self._gname(g)})" for g in iface.group_ids)
-        return Check(kind="security_group", direction=direction, component=component, status="deny",
-                     code="ENI_SG_RULES_MISMATCH",
-                     detail=f"no {direction} rule of {groups} {verb} {t.text()} "
-                            f"{'from' if direction == 'ingress' else 'to'} any public address",
-                     groups=iface.group_ids), internet
-
-    def _ungrouped(self, iface: Interface, direction: str) -> Check:
-        return Check(kind="security_group", direction=direction, component=iface.id, status="allow",
-                     detail=f"{iface.id} ({iface.interface_type}) carries no security groups; they do not filter it")
 
     def _unfiltered(self, src: Interface, d: _Side) -> str | None:
         """SG-14: Amazon DNS (VPC base + 2), metadata and time sync are not filtered by security groups."""
@@ -347,77 +318,6 @@ class QueryEngine:
             if d.addr.lo == parse_range(block).lo + 2:
                 return f"{ip} is the VPC's Amazon DNS resolver, which security groups do not filter (SG-14)"
         return None
-
-    # -- explaining one factor ---------------------------------------------------------------------
-    def _sg_check(self, f: Factor, t: Traffic, peer: Peer, preferred: tuple[str, ...]) -> Check:
-        iface = self.model.interfaces.get(f.interface)
-        if iface is not None and not iface.group_ids and not iface.inferred:
-            return self._ungrouped(iface, f.direction)
-        verb, word = ("allows", "to") if f.direction == "egress" else ("admits", "from")
-        if f.status == "allow":
-            rule = f.rules[0]
-            return Check(kind="security_group", direction=f.direction, component=rule.group_id, status="allow",
-                         detail=f"{rule.group_id} {verb} {t.text()} (rule: {_rule_phrase(rule)})",
-                         rules=tuple(r.describe() for r in f.rules),
-                         rule_ids=tuple(r.rule_id for r in f.rules if r.rule_id), groups=f.groups,
-                         warnings=f.warnings)
-        component = self._component(f, preferred)
-        if f.status == "unknown":
-            return Check(kind="security_group", direction=f.direction, component=component, status="unknown",
-                         detail="; ".join(f.reasons) or "cannot decide", rules=tuple(r.describe() for r in f.rules),
-                         groups=f.groups, warnings=f.warnings)
-        known = [self.model.groups[g] for g in f.groups if g in self.model.groups]
-        no_rules = bool(known) and all(not (g.egress if f.direction == "egress" else g.ingress) for g in known)
-        return Check(kind="security_group", direction=f.direction, component=component, status="deny",
-                     code="SG_HAS_NO_RULES" if no_rules else "ENI_SG_RULES_MISMATCH",
-                     detail=self._deny_detail(f, t, peer, no_rules),
-                     rules=tuple(r.describe() for r in f.near_misses),
-                     rule_ids=tuple(r.rule_id for r in f.near_misses if r.rule_id), groups=f.groups,
-                     warnings=f.warnings)
-
-    def _component(self, f: Factor, preferred: tuple[str, ...]) -> str:
-        """The group to name: the one with rules for this traffic, else the workload's own, else the first."""
-        near = sorted({r.group_id for r in f.near_misses})
-        if near:
-            return near[0]
-        own = [g for g in preferred if g in f.groups]
-        return (own or list(f.groups) or [f.interface])[0]
-
-    def _deny_detail(self, f: Factor, t: Traffic, peer: Peer, no_rules: bool) -> str:
-        verb, word = ("allows", "to") if f.direction == "egress" else ("admits", "from")
-        groups = ", ".join(f"{g} ({self._gname(g)})" for g in f.groups) or f"{f.interface} (no groups)"
-        who = self._peer_phrase(peer, "destination" if f.direction == "egress" else "source")
-        if no_rules:
-            return f"{groups} {'has' if len(f.groups) == 1 else 'have'} no {f.direction} rules: nothing is " \
-                   f"{'allowed out' if f.direction == 'egress' else 'admitted'}"
-        if f.near_misses:
-            by_group: dict[str, list[str]] = {}
-            for r in f.near_misses:
-                by_group.setdefault(r.group_id, []).append(self._rule_peer(r))
-            parts = [f"{g} ({self._gname(g)}) {verb} {t.text()} only {word} {', '.join(dict.fromkeys(p))}"
-                     for g, p in sorted(by_group.items())]
-            return "; ".join(parts) + f"; {who}"
-        return f"no {f.direction} rule of {groups} {verb} {t.text()} {word} anyone; {who}"
-
-    def _peer_phrase(self, peer: Peer, role: str) -> str:
-        if peer.iface is not None:
-            return f"the {role} carries {', '.join(peer.iface.group_ids) or 'no security groups'}"
-        return f"the {role} is {peer.label}"
-
-    def _rule_peer(self, r: Rule) -> str:
-        if r.peer_kind == "group":
-            if r.peer in self.model.groups:
-                n = len(self.rg.members.get(r.peer, ()))
-                return f"{r.peer} ({self._gname(r.peer)}, {n} member interface{'s' * (n != 1)})"
-            return f"{r.peer} (not in the snapshot: deleted, or in an account not collected)"
-        if r.peer_kind == "prefix_list":
-            pl = self.model.prefix_lists.get(r.peer)
-            return f"{r.peer} ({pl.name})" if pl else f"{r.peer} (unknown prefix list)"
-        return r.peer
-
-    def _gname(self, gid: str) -> str:
-        g = self.model.groups.get(gid)
-        return g.name if g else "not in snapshot"
 
     # -- the whole answer --------------------------------------------------------------------------
     def _aggregate(self, src: Endpoint, dst: Endpoint, t: Traffic,
@@ -493,12 +393,6 @@ class QueryEngine:
 def _zip_rules(c: Check) -> list[tuple[str, str | None]]:
     ids: list[str | None] = list(c.rule_ids) if len(c.rule_ids) == len(c.rules) else [None] * len(c.rules)
     return list(zip(c.rules, ids)) or [(c.detail, None)]
-
-
-def _rule_phrase(r: Rule) -> str:
-    word = "from" if r.direction == "ingress" else "to"
-    rid = f", {r.rule_id}" if r.rule_id else ""
-    return f"{r.ports_text()} {word} {r.peer}{rid}"
 
 
 def _cidr_text(addr: AddrRange, ep: Endpoint) -> str:
