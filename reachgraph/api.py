@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -30,9 +28,8 @@ class Snapshot:
     """A loaded snapshot: the model, the graph, and the questions you can ask of them."""
 
     def __init__(self, raw: RawSnapshot, model: Model | None = None) -> None:
-        with _gc_paused():
-            self.model: Model = model if model is not None else build_model(raw)
-            self.reach: ReachGraph = build_graph(self.model)
+        self.model: Model = model if model is not None else build_model(raw)
+        self.reach: ReachGraph = build_graph(self.model)
         # The model holds everything answers need; the raw responses would only double the memory.
         self.raw = replace(raw, documents=())
 
@@ -193,22 +190,8 @@ class Snapshot:
 
 def load(path: str | os.PathLike[str]) -> Snapshot:
     """Load a snapshot folder of AWS CLI JSON, or a snapshot file written by `reachgraph collect`."""
-    with _gc_paused():
-        raw = read_snapshot(path)
-    return Snapshot(raw)
+    return Snapshot(read_snapshot(path))
 
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading allocates millions of long-lived objects and no cycles: the cyclic collector would only rescan
-    them over and over (a third of load time on large estates)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def collect(profiles: Iterable[str] = (), regions: Iterable[str] = (), *, all_regions: bool = False,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from reachgraph.gc_pause import gc_paused
 from reachgraph.model.records import Model, Rule
 
 
@@ -40,6 +41,7 @@ class ReachGraph:
         return out
 
 
+@gc_paused()
 def build_graph(model: Model) -> ReachGraph:
     """Build the graph: VPCs, subnets, groups, interfaces, workloads, peers; membership and rule edges."""
     g = nx.MultiDiGraph(source=model.source)

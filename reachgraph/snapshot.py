@@ -18,6 +18,7 @@ from typing import Any
 
 from reachgraph.atomic import write_atomic
 from reachgraph.errors import InputError
+from reachgraph.gc_pause import gc_paused
 
 FORMAT_NAME = "reachgraph-snapshot"
 FORMAT_VERSION = 1
@@ -83,6 +84,7 @@ class RawSnapshot:
     unknown_keys: tuple[str, ...] = ()
 
 
+@gc_paused()
 def read_snapshot(path: str | os.PathLike[str]) -> RawSnapshot:
     """Read a snapshot folder, a snapshot file (.json/.json.gz) or a single AWS CLI JSON file."""
     p = Path(path)

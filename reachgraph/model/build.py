@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from reachgraph.gc_pause import gc_paused
 from reachgraph.model.parse_network import NetworkParser
 from reachgraph.model.parse_services import ServiceParser
 from reachgraph.model.parse_workloads import WorkloadParser
@@ -16,6 +17,7 @@ _NETWORK_ORDER = ("Vpcs", "Subnets", "SecurityGroups", "SecurityGroupRules", "Ne
                   "NetworkAcls", "RouteTables", "VpcPeeringConnections")
 
 
+@gc_paused()
 def build_model(raw: RawSnapshot) -> Model:
     """Interpret every raw document; shape errors raise InputError naming file and JSON path."""
     by_key: dict[str, list[RawDocument]] = defaultdict(list)
@@ -67,6 +69,11 @@ def _sorted(d: dict) -> dict:
 
 
 _SG_RE = re.compile(r"^sg-[0-9a-f]{8,17}$")
+# Documents whose group references the model keeps (or that name none): scanning them would only cost time.
+_MODELLED_GROUP_KEYS = frozenset({
+    "SecurityGroups", "SecurityGroupRules", "NetworkInterfaces", "Reservations", "services", "tasks", "taskDefinition",
+    "taskDefinitions", "Subnets", "Vpcs", "NetworkAcls", "RouteTables", "PrefixLists", "CacheClusters",
+    "ReplicationGroups", "Listeners"})
 
 
 def _group_mentions(raw: RawSnapshot) -> dict[str, tuple[str, ...]]:
@@ -74,7 +81,7 @@ def _group_mentions(raw: RawSnapshot) -> dict[str, tuple[str, ...]]:
     resource reachgraph does not model yet must still count as used."""
     found: dict[str, set[str]] = defaultdict(set)
     for doc in raw.documents:
-        if doc.key in ("SecurityGroups", "SecurityGroupRules"):
+        if doc.key in _MODELLED_GROUP_KEYS:
             continue
         where = f"{doc.key} ({doc.source})"
         stack: list[object] = list(doc.items)
