@@ -54,12 +54,14 @@ BUDGET = {
     "point": {"XS": 20, "S": 30, "M": 60, "L": 120},
     "brute_point": {"XS": 20, "S": 30, "M": 60, "L": 120},
     "reachers": {"XS": 20, "S": 30, "M": 60, "L": 180},
-    "flows": {"XS": 120, "S": 300, "M": 900, "L": 300},
-    "flows_sample": {"XS": 60, "S": 60, "M": 120, "L": 300},
+    # 0: do not attempt the whole matrix (on L it grew memory by ~50 MB/s and passed 14 GB within minutes)
+    "flows": {"XS": 120, "S": 300, "M": 900, "L": 0},
+    "flows_sample": {"XS": 60, "S": 60, "M": 120, "L": 150},
     "brute_flows": {"XS": 20, "S": 30, "M": 60, "L": 120},
     "audit": {"XS": 60, "S": 120, "M": 300, "L": 600},
     "diagram": {"XS": 20, "S": 30, "M": 60, "L": 120},
 }
+MEM_LIMIT_GB = {"XS": 4, "S": 4, "M": 8, "L": 12}   # RLIMIT_AS per worker: MemoryError, never the OOM killer
 TARGETS = {"load_build_over_json": 3.0, "point_over_load_build": 1 / 1000, "flows_speedup": 100.0,
            "peak_memory_mb": 2048.0, "exponent": 1.0}
 
@@ -112,13 +114,15 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 # ---------------------------------------------------------------------------------------------------------
 # the worker: one size in its own process
 # ---------------------------------------------------------------------------------------------------------
-def worker(size: str, estate: Path, seed: int, profile_dir: Path | None) -> dict[str, Any]:
+def worker(size: str, estate: Path, seed: int, profile_dir: Path | None, res: dict[str, Any]) -> dict[str, Any]:
+    """Fill `res` phase by phase (so a killed worker still leaves what it measured)."""
     import reachgraph
     from reachgraph.api import Snapshot
     from reachgraph.model.build import build_model
     from reachgraph.snapshot import read_snapshot
 
-    res: dict[str, Any] = {"size": size, "estate": str(estate), "skipped": [], "notes": []}
+    res.update({"size": size, "estate": str(estate), "skipped": [], "notes": [],
+                "reachgraph_imported_from": str(Path(reachgraph.__file__).parent)})
     files = json_files(estate)
     res["files"] = len(files)
     res["bytes"] = sum(f.stat().st_size for f in files)
@@ -142,6 +146,18 @@ def worker(size: str, estate: Path, seed: int, profile_dir: Path | None) -> dict
         del docs
     res["json_load_s"] = statistics.median(jl)
     res["json_load_all_s"] = jl
+    # secondary floor: the same with the cyclic GC off (a loader may switch it off; then compare with this)
+    jn = []
+    for _ in range(reps):
+        gc.collect()
+        gc.disable()
+        try:
+            t, docs = timed(load_json)
+        finally:
+            gc.enable()
+        jn.append(t)
+        del docs
+    res["json_load_nogc_s"] = statistics.median(jn)
     gc.collect()
     res["rss_before_load_mb"] = rss_mb()
 
@@ -196,9 +212,12 @@ def worker(size: str, estate: Path, seed: int, profile_dir: Path | None) -> dict
 
     # -- point queries ----------------------------------------------------------------------------------
     times, verdicts = [], Counter()
+    current: list[Any] = [None, 0.0]
     try:
         with budget(BUDGET["point"][size]):
             for src, dst, port in queries:
+                current[:] = [f"{src.name} -> {dst.name}:{port} ({len(src.interface_ids)} x "
+                              f"{len(dst.interface_ids)} interfaces)", time.perf_counter()]
                 try:
                     t, r = timed(lambda: snap.query(src.name, dst.name, port=port))
                 except reachgraph.InputError as exc:
@@ -208,7 +227,8 @@ def worker(size: str, estate: Path, seed: int, profile_dir: Path | None) -> dict
                 times.append(t)
                 verdicts[r.verdict] += 1
     except BudgetExceeded:
-        res["notes"].append(f"point queries: budget of {BUDGET['point'][size]} s reached after {len(times)}")
+        res["notes"].append(f"point queries: budget of {BUDGET['point'][size]} s reached after {len(times)}; "
+                            f"the query in flight, {current[0]}, had run {time.perf_counter() - current[1]:.1f} s")
     res["point_query"] = {"n": len(times), "median_s": statistics.median(times) if times else None,
                           "p90_s": sorted(times)[int(0.9 * (len(times) - 1))] if times else None,
                           "max_s": max(times) if times else None, "verdicts": dict(verdicts),
@@ -384,6 +404,8 @@ def flow_matrix(snap: Any, size: str, rng: random.Random) -> tuple[dict[str, Any
         return _fanout_matrix(snap, size, info), []
     info["method"] = "Snapshot.flows(include_blocked=True)"
     try:
+        if not BUDGET["flows"][size]:
+            raise BudgetExceeded()
         with budget(BUDGET["flows"][size]):
             t, flows = timed(lambda: snap.flows(include_blocked=True))
         info.update(seconds=t, extrapolated=False, flows=len(flows),
@@ -397,9 +419,16 @@ def flow_matrix(snap: Any, size: str, rng: random.Random) -> tuple[dict[str, Any
         pass
     # Too slow for the budget: time whole destinations (what FlowAnalysis._compute does for each) and scale.
     from reachgraph.flows import INTERNET, FlowAnalysis
+    from reachgraph.query import QueryEngine
 
-    info["timed_out_after_s"] = BUDGET["flows"][size]
-    fa = FlowAnalysis(snap.reach, snap._engine)
+    if BUDGET["flows"][size]:
+        info["timed_out_after_s"] = BUDGET["flows"][size]
+    else:
+        info["not_attempted"] = "the whole matrix is not attempted at this size (see BUDGET in bench/run.py)"
+    # A dedicated engine, dropped afterwards, so its caches do not count against later phases.
+    gc.collect()
+    rss0 = rss_mb()
+    fa = FlowAnalysis(snap.reach, QueryEngine(snap.reach))
     tops = sorted(fa.top)
     order = tops[:]
     rng.shuffle(order)
@@ -420,13 +449,20 @@ def flow_matrix(snap: Any, size: str, rng: random.Random) -> tuple[dict[str, Any
                 done += 1
     except BudgetExceeded:
         pass
+    except MemoryError:
+        info["memory_error"] = f"MemoryError after {done} destinations (RLIMIT_AS {MEM_LIMIT_GB.get(size)} GB)"
+    info["rss_growth_mb"] = rss_mb() - rss0
+    info["rss_growth_mb_per_s"] = info["rss_growth_mb"] / spent if spent else None
+    del fa
+    gc.collect()
     scale = len(tops) / max(done, 1)
     info.update(extrapolated=True, sampled_destinations=done, destinations=len(tops),
                 sample_seconds=spent, seconds=spent * scale, flows=round(len(flows) * scale),
                 interface_pairs=round(sum(f.pairs for f in flows) * scale),
                 verdicts=dict(Counter(f.verdict for f in flows)),
                 note=f"extrapolated from {done} of {len(tops)} destinations chosen at random "
-                     f"(after the full matrix exceeded {BUDGET['flows'][size]} s)")
+                     + (f"(after the full matrix exceeded {BUDGET['flows'][size]} s)" if BUDGET["flows"][size]
+                        else "(the full matrix was not attempted at this size)"))
     return info, flows
 
 
@@ -585,7 +621,12 @@ def machine() -> dict[str, Any]:
                                 text=True, timeout=10).stdout.strip() or "?"
     except (OSError, subprocess.SubprocessError):
         pass
-    return {"nproc": os.cpu_count(), "memory": mem, "cpu": cpu, "python": platform.python_version(),
+    try:
+        import reachgraph
+        engine = str(Path(reachgraph.__file__).parent)
+    except ImportError:
+        engine = "?"
+    return {"reachgraph_imported_from": engine, "nproc": os.cpu_count(), "memory": mem, "cpu": cpu, "python": platform.python_version(),
             "platform": platform.platform(), "git_head": commit,
             "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None}
 
@@ -662,15 +703,17 @@ def report(results: dict[str, Any]) -> str:
                      f"{d['point_over_load_build']:.2e}" if "point_over_load_build" in d else "-",
                      f"{d['point_speedup_vs_brute']:.1f}x" if "point_speedup_vs_brute" in d else "-",
                      fmt_s((r.get("reachers_of") or {}).get("median_s")) if (r.get("reachers_of") or {}).get("n")
-                     else ">" + fmt_s((r.get("reachers_of") or {}).get("timed_out_after_s")),
+                     else ">" + fmt_s(r["reachers_of"]["timed_out_after_s"])
+                     if (r.get("reachers_of") or {}).get("timed_out_after_s") else "-",
                      fmt_s(fl.get("seconds")) + ("*" if fl.get("extrapolated") else ""),
                      fmt_s(bf.get("seconds")) + ("*" if bf.get("extrapolated") else ""),
                      f"{d['flows_speedup_vs_brute']:.1f}x" if "flows_speedup_vs_brute" in d else "-",
                      fmt_s((r.get("audit") or {}).get("seconds")) if (r.get("audit") or {}).get("seconds")
                      else (">" + fmt_s(r["audit"]["timed_out_after_s"]) if (r.get("audit") or {}).get(
-                         "timed_out_after_s") else "skip"),
+                         "timed_out_after_s") else "skip" if any(x.startswith("audit") for x in r.get("skipped", []))
+                         else "-"),
                      fmt_s((r.get("diagram") or {}).get("median_s")),
-                     f"{r.get('peak_mb', 0):.0f}"))
+                     f"{r['peak_mb']:.0f}" if r.get("peak_mb") else "-"))
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(hdr)]
     lines.append("  ".join(h.rjust(w) for h, w in zip(hdr, widths)))
     for row in rows:
@@ -711,12 +754,21 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     if args.worker:
+        res: dict[str, Any] = {}
+
+        def terminated(signum: int, _frame: Any) -> None:
+            raise SystemExit(f"terminated by signal {signum}")
+
+        signal.signal(signal.SIGTERM, terminated)
+        limit = MEM_LIMIT_GB.get(args.worker.upper(), 8) * 2 ** 30
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         try:
-            res = worker(args.worker, Path(args.estate), args.seed,
-                         Path(args.profile_dir) if args.profile_dir else None)
-        except Exception as exc:  # noqa: BLE001 - reported in the result, not a crash of the driver
+            worker(args.worker, Path(args.estate), args.seed, Path(args.profile_dir) if args.profile_dir else None,
+                   res)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported in the result, not a crash of the driver
             import traceback
-            res = {"size": args.worker, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+            res.update(size=args.worker, error=f"{type(exc).__name__}: {exc} (the phases before it are kept)",
+                       traceback=traceback.format_exc())
         Path(args.result).write_text(json.dumps(res, indent=1, default=str))
         return 0
 
@@ -746,11 +798,11 @@ def main(argv: list[str] | None = None) -> int:
         r["wall_s"] = wall
         if gen_s is not None:
             r["generate_s"] = gen_s
-        if "error" not in r:
+        if r.get("load_build_s"):
             r["derived"] = derive(r)
         results["results"][size] = r
         print(f"[{size}] done in {wall:.0f} s", flush=True)
-    ok = [s for s in sizes if "error" not in results["results"][s] and not args.profile]
+    ok = [s for s in sizes if results["results"][s].get("load_build_s") and not args.profile]
     if len(ok) >= 2:
         xs = [results["results"][s]["counts"]["interfaces"] for s in ok]
         g: dict[str, Any] = {"sizes": ok}
@@ -763,7 +815,7 @@ def main(argv: list[str] | None = None) -> int:
     if ok:
         big = ok[-1]
         r = results["results"][big]
-        d = r["derived"]
+        d = r.get("derived", {})
         checks = {}
         if "load_build_over_json" in d:
             checks["load+build/json.load <= 3"] = d["load_build_over_json"], TARGETS["load_build_over_json"], \
@@ -774,7 +826,9 @@ def main(argv: list[str] | None = None) -> int:
         if "flows_speedup_vs_brute" in d:
             checks["flows speed-up >= 100x"] = d["flows_speedup_vs_brute"], TARGETS["flows_speedup"], \
                 d["flows_speedup_vs_brute"] >= TARGETS["flows_speedup"]
-        checks["peak memory < 2 GB"] = r["peak_mb"], TARGETS["peak_memory_mb"], r["peak_mb"] < TARGETS["peak_memory_mb"]
+        if r.get("peak_mb"):
+            checks["peak memory < 2 GB"] = r["peak_mb"], TARGETS["peak_memory_mb"], \
+                r["peak_mb"] < TARGETS["peak_memory_mb"]
         for name in ("load", "build", "point query"):
             v = (results.get("growth") or {}).get(name)
             if v is not None:

@@ -194,7 +194,6 @@ class _Estate:
 
     # -- network ------------------------------------------------------------------------------------
     def build_network(self) -> None:
-        rng = self.rng
         spec = self.spec
         for a in self.accounts:
             corp = self.ids.new("pl")
