@@ -35,26 +35,31 @@ def suggest_fixes(needs: list[Need], t: Traffic) -> tuple[str, ...]:
 
 def _peers(needs: list[Need]) -> list[tuple[bool, str]]:
     """(is a group, group id or CIDR) that together cover every blocked peer, fewest first."""
-    with_groups = [n for n in needs if n.peer_iface is not None and n.peer_iface.group_ids]
-    without = sorted({_host_cidr(n.peer_address) for n in needs if n not in with_groups})
+    # Peers with the same groups need the same reference: deduplicate first (one need per blocked pair arrives).
+    grouped: dict[tuple[tuple[str, ...], tuple[str, ...]], None] = {}
+    without: set[str] = set()
+    for n in needs:
+        if n.peer_iface is not None and n.peer_iface.group_ids:
+            grouped[(n.peer_iface.group_ids, n.preferred_groups)] = None
+        else:
+            without.add(_host_cidr(n.peer_address))
     peers: list[str] = []
-    remaining = list(with_groups)
+    remaining = list(grouped)
     while remaining:
-        common = set(remaining[0].peer_iface.group_ids)  # type: ignore[union-attr]
-        for n in remaining[1:]:
-            common &= set(n.peer_iface.group_ids)  # type: ignore[union-attr]
-        preferred = [g for g in remaining[0].preferred_groups if g in common]
+        common = set(remaining[0][0])
+        for groups, _ in remaining[1:]:
+            common &= set(groups)
         if common:
-            choice = (preferred or sorted(common))[0]
-            peers.append(choice)
+            preferred = [g for g in remaining[0][1] if g in common]
+            peers.append((preferred or sorted(common))[0])
             break
         # No group shared by all: cover the first peer, then the rest.
-        first = remaining[0].peer_iface.group_ids  # type: ignore[union-attr]
-        pref = [g for g in remaining[0].preferred_groups if g in first]
+        first, pref_groups = remaining[0]
+        pref = [g for g in pref_groups if g in first]
         choice = (pref or sorted(first))[0]
         peers.append(choice)
-        remaining = [n for n in remaining if choice not in n.peer_iface.group_ids]  # type: ignore[union-attr]
-    return [(True, g) for g in peers] + [(False, c) for c in without]
+        remaining = [r for r in remaining if choice not in r[0]]
+    return [(True, g) for g in peers] + [(False, c) for c in sorted(without)]
 
 
 def _host_cidr(address: str) -> str:

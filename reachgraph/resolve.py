@@ -138,6 +138,12 @@ class Resolver:
     def __init__(self, rg: ReachGraph) -> None:
         self.rg = rg
         self.model = rg.model
+        # Exact and case-insensitive names, indexed once: a point query should not scan every workload.
+        self._by_name: dict[str, list[Workload]] = {}
+        self._by_lower: dict[str, list[Workload]] = {}
+        for w in self.model.workloads.values():
+            self._by_name.setdefault(w.name, []).append(w)
+            self._by_lower.setdefault(w.name.lower(), []).append(w)
 
     def resolve(self, text: str) -> Endpoint:
         """AWS id, IP/CIDR, 'internet', exact workload name, unique substring; else InputError with candidates."""
@@ -208,8 +214,8 @@ class Resolver:
         return None
 
     def _workload(self, text: str) -> Endpoint:
-        workloads = list(self.model.workloads.values())
-        exact = [w for w in workloads if w.name == text] or [w for w in workloads if w.name.lower() == text.lower()]
+        workloads = self.model.workloads.values()
+        exact = self._by_name.get(text) or self._by_lower.get(text.lower()) or []
         candidates = exact or [w for w in workloads if text.lower() in w.name.lower()]
         candidates = _prefer_parents(candidates)
         if len(candidates) == 1:
