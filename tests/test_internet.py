@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 import reachgraph
+from answers import explain, keys
 from builders import (
     SUBNET_A, SUBNET_B, SUBNET_B_CIDR, VPC_CIDR, VPC_IPV6, eni, estate, perm, route, route_table,
     sg, write_estate,
@@ -82,16 +83,8 @@ def load_docs(tmp_path: Path, docs: dict, name: str = "snap") -> reachgraph.Snap
     return reachgraph.load(write_estate(tmp_path / name, docs))
 
 
-def explain(result) -> str:
-    lines = [f"{result.verdict} {result.traffic} unknown={list(result.unknown_reasons)} fixes={list(result.fixes)}"]
-    for p in result.pairs:
-        lines.append(f"  {p.source}({p.source_address}) -> {p.destination}({p.destination_address}): {p.verdict}")
-        lines += [f"    {c.kind} {c.direction} {c.component} {c.status} {c.code or ''} {c.detail}" for c in p.checks]
-    return "\n".join(lines)
 
 
-def keys(result) -> set[tuple[str, str | None, str]]:
-    return {(b.code, b.direction, b.component) for b in result.blockers}
 
 
 def assert_reachable(result):

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 import reachgraph
+from answers import explain, keys
 from builders import (
     REGION, SUBNET_A, SUBNET_A_CIDR, SUBNET_B, SUBNET_B_CIDR, VPC, VPC_CIDR, VPC_IPV6, cache_cluster, cache_eni,
     ecs_service, ecs_task, eni, estate, peering, perm, prefix_list, replication_group, route, route_table, sg, subnet,
@@ -86,18 +87,8 @@ def client_acl(entries: list[dict]) -> list[dict]:
     return [allow_all_acl(ACL_DEFAULT, subnets=[SUBNET_B]), network_acl(ACL_A, entries, subnets=[SUBNET_A])]
 
 
-def explain(result) -> str:
-    """The verdict and every check of every pair, for assertion messages."""
-    lines = [f"{result.verdict} {result.traffic} unknown={list(result.unknown_reasons)}"]
-    for p in result.pairs:
-        lines.append(f"  {p.source}({p.source_address}) -> {p.destination}({p.destination_address}): {p.verdict}")
-        lines += [f"    {c.kind} {c.direction} {c.component} {c.status} {c.code or ''} {c.detail}" for c in p.checks]
-    return "\n".join(lines)
 
 
-def keys(result) -> set[tuple[str, str | None, str]]:
-    """(code, direction, component) of every blocker."""
-    return {(b.code, b.direction, b.component) for b in result.blockers}
 
 
 def blocker(result, code: str, direction: str, component: str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 import reachgraph
+from answers import explain, keys
 from builders import (
     ACCOUNT, REGION, SUBNET_A, SUBNET_B, eni, estate, instance, perm, sg, write_estate,
 )
@@ -108,16 +109,8 @@ def snap(tmp_path_factory) -> reachgraph.Snapshot:
     return reachgraph.load(write_estate(tmp_path_factory.mktemp("workloads"), workload_docs()))
 
 
-def explain(result) -> str:
-    lines = [f"{result.verdict} {result.traffic} unknown={list(result.unknown_reasons)}"]
-    for p in result.pairs:
-        lines.append(f"  {p.source}({p.source_address}) -> {p.destination}({p.destination_address}): {p.verdict}")
-        lines += [f"    {c.kind} {c.direction} {c.component} {c.status} {c.code or ''} {c.detail}" for c in p.checks]
-    return "\n".join(lines)
 
 
-def keys(result) -> set[tuple[str, str | None, str]]:
-    return {(b.code, b.direction, b.component) for b in result.blockers}
 
 
 def resolve(snap, name: str):
