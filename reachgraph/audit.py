@@ -33,6 +33,7 @@ from reachgraph.query import QueryEngine
 from reachgraph.resolve import KIND_LABELS, Endpoint
 from reachgraph.semantics import acl as acls
 from reachgraph.semantics.addresses import parse_range
+from reachgraph.semantics.rects import merge_intervals, subtract_intervals
 from reachgraph.semantics.traffic import Traffic, rule_admits
 from reachgraph.snapshot import RawSnapshot
 
@@ -574,19 +575,19 @@ class Auditor:
         q = acls.AclQuestion("tcp", block.version, ((block.lo, block.hi),), EPHEMERAL)
         split = acls.evaluate(acl, egress, q)
         segments = _port_sets_by_address(split.allowed_rects(), block.lo, block.hi, EPHEMERAL)
-        partial = [(size, ports) for size, ports in segments if ports and _subtract([EPHEMERAL], ports)]
+        partial = [(size, ports) for size, ports in segments if ports and subtract_intervals([EPHEMERAL], ports)]
         if partial:
             allowed = max(partial, key=lambda x: (x[0], x[1]))[1]
         elif needed and not any(ports for _, ports in segments):
             allowed = []
         else:
             return None
-        missing = _subtract([EPHEMERAL], allowed)
+        missing = subtract_intervals([EPHEMERAL], allowed)
         return allowed, {n for r, n in split.denied if _overlaps_ports(r, missing)}
 
     def _acl_finding(self, acl: NetworkAcl, egress: bool, peers: list[str], allowed: list[tuple[int, int]],
                      affected: list[Interface], deniers: set[int]) -> Finding:
-        missing = _subtract([EPHEMERAL], allowed)
+        missing = subtract_intervals([EPHEMERAL], allowed)
         where, role = ("outbound", "to") if egress else ("inbound", "from")
         names = sorted({_client_name(i) for i in affected})
         who = (f"; affects {', '.join(names[:5])}{f' and {len(names) - 5} more' if len(names) > 5 else ''}"
@@ -711,29 +712,7 @@ def _port_sets_by_address(rects: list[tuple[int, int, int, int]], lo: int, hi: i
     out = []
     for a, b in zip(cuts, cuts[1:]):
         spans = [(max(r[2], ports[0]), min(r[3], ports[1])) for r in rects if r[0] <= a and b - 1 <= r[1]]
-        merged: list[tuple[int, int]] = []
-        for s_lo, s_hi in sorted(x for x in spans if x[0] <= x[1]):
-            if merged and s_lo <= merged[-1][1] + 1:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], s_hi))
-            else:
-                merged.append((s_lo, s_hi))
-        out.append((b - a, merged))
-    return out
-
-
-def _subtract(base: list[tuple[int, int]], cut: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out = list(base)
-    for c_lo, c_hi in cut:
-        nxt = []
-        for lo, hi in out:
-            if c_hi < lo or c_lo > hi:
-                nxt.append((lo, hi))
-                continue
-            if lo < c_lo:
-                nxt.append((lo, c_lo - 1))
-            if c_hi < hi:
-                nxt.append((c_hi + 1, hi))
-        out = nxt
+        out.append((b - a, merge_intervals([x for x in spans if x[0] <= x[1]])))
     return out
 
 

@@ -19,6 +19,7 @@ from reachgraph.semantics.acl import LINUX_EPHEMERAL, WIDE_EPHEMERAL
 from reachgraph.semantics.addresses import AddrRange, any_of, parse_range, public_intervals, span_text
 from reachgraph.semantics.classes import AddressClasses
 from reachgraph.semantics.path import End, PathEvaluator
+from reachgraph.semantics.rects import subtract_intervals
 from reachgraph.semantics.sg import Peer, SgEvaluator
 from reachgraph.semantics.traffic import Traffic
 
@@ -190,7 +191,7 @@ class QueryEngine:
                                  description=f"an address in {sub.id}", inferred=True)
                 pieces.append((lo, hi, site))
                 covered.append((lo, hi))
-        pieces += [(lo, hi, None) for lo, hi in _gaps(a.lo, a.hi, covered)]
+        pieces += [(lo, hi, None) for lo, hi in subtract_intervals([(a.lo, a.hi)], covered)]
         out = []
         for lo, hi, site in sorted(pieces, key=lambda x: x[0]):
             text = span_text(a.version, lo, hi)
@@ -408,18 +409,6 @@ def _summary(ep: Endpoint) -> EndpointSummary:
 
 def _ids(side: _Side) -> str:
     return side.iface.id if side.iface is not None else ""
-
-
-def _gaps(lo: int, hi: int, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The parts of [lo, hi] outside every covered interval."""
-    out, cursor = [], lo
-    for a, b in sorted(covered):
-        if a > cursor:
-            out.append((cursor, a - 1))
-        cursor = max(cursor, b + 1)
-    if cursor <= hi:
-        out.append((cursor, hi))
-    return out
 
 
 def _classes(sides: list[_Side]) -> list[list[_Side]]:

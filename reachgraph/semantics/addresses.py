@@ -6,6 +6,8 @@ import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
 
+from reachgraph.semantics.rects import subtract_intervals
+
 # Addresses that are not "the internet": RFC 1918, CGNAT, loopback, link-local, docs, multicast...
 _NON_PUBLIC_V4 = tuple(ipaddress.ip_network(n) for n in (
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
@@ -68,20 +70,9 @@ def is_public(r: AddrRange) -> bool:
 def public_intervals(version: int) -> tuple[tuple[int, int], ...]:
     """The public (internet-routable) part of an address family, as sorted intervals."""
     top = (1 << 32) - 1 if version == 4 else (1 << 128) - 1
-    remaining = [(0, top)]
-    for n in _NON_PUBLIC_V4 if version == 4 else _NON_PUBLIC_V6:
-        lo, hi = int(n.network_address), int(n.broadcast_address)
-        nxt = []
-        for a, b in remaining:
-            if b < lo or a > hi:
-                nxt.append((a, b))
-                continue
-            if a < lo:
-                nxt.append((a, lo - 1))
-            if b > hi:
-                nxt.append((hi + 1, b))
-        remaining = nxt
-    return tuple(remaining)
+    blocks = _NON_PUBLIC_V4 if version == 4 else _NON_PUBLIC_V6
+    return tuple(subtract_intervals([(0, top)], [(int(n.network_address), int(n.broadcast_address))
+                                                 for n in blocks]))
 
 
 def text_of(version: int, value: int) -> str:

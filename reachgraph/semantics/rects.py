@@ -104,3 +104,20 @@ def intersect_intervals(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> l
             if lo <= hi:
                 out.append((lo, hi))
     return merge_intervals(out)
+
+
+def subtract_intervals(base: list[tuple[int, int]], cut: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """base minus every cut interval, as sorted intervals."""
+    out = merge_intervals(base)
+    for c_lo, c_hi in merge_intervals(cut):
+        nxt = []
+        for lo, hi in out:
+            if c_hi < lo or c_lo > hi:
+                nxt.append((lo, hi))
+                continue
+            if lo < c_lo:
+                nxt.append((lo, c_lo - 1))
+            if c_hi < hi:
+                nxt.append((c_hi + 1, hi))
+        out = nxt
+    return out
