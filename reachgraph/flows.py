@@ -177,6 +177,7 @@ class FlowAnalysis:
         self._addr_index: tuple[dict[int, list[tuple[int, str]]], list[tuple[AddrRange, str]]] | None = None
         self._fuzzy_src: list[str] | None = None
         self._by_iface: dict[str, set[str]] | None = None
+        self._in_block: dict[tuple[int, int, int], frozenset[str]] = {}   # address block -> workloads in it
 
     # -- sides ---------------------------------------------------------------------------------------
     def side(self, key: str) -> _Side:
@@ -205,18 +206,32 @@ class FlowAnalysis:
         s, d = self.side(src_key), self.side(dst_key)
         # The engine weighs one representative pair per pair of interface classes (exact=True: every pair).
         result = self.engine.evaluate(s.endpoint, d.endpoint, cand.traffic(), detail=self.exact)
-        self.stats.evaluations += 1
-        total, reach = result.counts.get("pairs", 0), result.counts.get("reachable", 0)
         self.stats.interface_pairs_evaluated += len(result.pairs) if self.exact else len(result.blockers) + 1
-        self.stats.interface_pairs_represented += total
-        allowed = tuple(sorted({a.rule for a in result.allowed_by}))
-        blockers = tuple(sorted({f"{b.code} {b.component}: {b.detail}" for b in result.blockers}))
-        flow = Flow(source=s.key, source_name=s.name, source_kind=s.kind, destination=d.key,
-                    destination_name=d.name, destination_kind=d.kind, protocol=cand.protocol, ports=cand.ports,
-                    port=cand.port, code=cand.code, verdict=result.verdict, pairs=total, reachable_pairs=reach,
-                    basis=tuple(sorted(set(basis))), allowed_by=allowed, blockers=blockers,
-                    unknown_reasons=tuple(result.unknown_reasons))
+        flow = self._flow(s, d, cand, basis, result.verdict, result.counts.get("pairs", 0),
+                          result.counts.get("reachable", 0), {a.rule for a in result.allowed_by},
+                          {f"{b.code} {b.component}: {b.detail}" for b in result.blockers}, result.unknown_reasons)
         return flow, result
+
+    def _matrix_flow(self, src_key: str, dst_key: str, cand: Candidate, basis: tuple[str, ...]) -> Flow:
+        """One flow of the matrix: the engine's tally, without the fixes and records a QueryResult carries."""
+        if self.exact:
+            return self.evaluate(src_key, dst_key, cand, basis)[0]
+        s, d = self.side(src_key), self.side(dst_key)
+        tl = self.engine.tally(s.endpoint, d.endpoint, cand.traffic())
+        self.stats.interface_pairs_evaluated += len(tl.blockers) + 1
+        return self._flow(s, d, cand, basis, tl.verdict, tl.total, tl.counts["reachable"],
+                          {k[2] for k in tl.allowed}, {f"{k[0]} {k[2]}: {k[3]}" for k in tl.blockers},
+                          tl.unknown_reasons)
+
+    def _flow(self, s: _Side, d: _Side, cand: Candidate, basis: tuple[str, ...], verdict: str, total: int,
+              reach: int, allowed: set[str], blockers: set[str], unknown: Iterable[str]) -> Flow:
+        self.stats.evaluations += 1
+        self.stats.interface_pairs_represented += total
+        return Flow(source=s.key, source_name=s.name, source_kind=s.kind, destination=d.key,
+                    destination_name=d.name, destination_kind=d.kind, protocol=cand.protocol, ports=cand.ports,
+                    port=cand.port, code=cand.code, verdict=verdict, pairs=total, reachable_pairs=reach,
+                    basis=tuple(sorted(set(basis))), allowed_by=tuple(sorted(allowed)),
+                    blockers=tuple(sorted(blockers)), unknown_reasons=tuple(unknown))
 
     def evaluate_key(self, key: tuple[str, str, str, str], port: int | None,
                      code: int | None = None) -> tuple[Flow, QueryResult] | None:
@@ -249,7 +264,7 @@ class FlowAnalysis:
             for dkey in sorted(self.top):
                 cands = self._sources_for(dkey, internet=True).get(INTERNET)
                 for cand, basis in sorted((cands or {}).items()):
-                    out.append(self.evaluate(INTERNET, dkey, cand, tuple(basis))[0])
+                    out.append(self._matrix_flow(INTERNET, dkey, cand, tuple(basis)))
             self._internet_flows = out
             self.stats.seconds += time.perf_counter() - start
         return list(self._internet_flows)
@@ -266,7 +281,7 @@ class FlowAnalysis:
                     continue
                 self.stats.candidate_pairs += 1
                 for cand, basis in sorted(per_source[skey].items()):
-                    out.append(self.evaluate(skey, dkey, cand, tuple(basis))[0])
+                    out.append(self._matrix_flow(skey, dkey, cand, tuple(basis)))
         return out
 
     def candidates(self, src_key: str, dst_key: str) -> dict[Candidate, set[str]]:
@@ -367,7 +382,13 @@ class FlowAnalysis:
             self._addr_index = (points, ranges)
         return self._addr_index
 
-    def _sources_in(self, block: AddrRange) -> set[str]:
+    def _sources_in(self, block: AddrRange) -> frozenset[str]:
+        hit = self._in_block.get((block.version, block.lo, block.hi))
+        if hit is None:
+            hit = self._in_block[(block.version, block.lo, block.hi)] = frozenset(self._sources_in_uncached(block))
+        return hit
+
+    def _sources_in_uncached(self, block: AddrRange) -> set[str]:
         points, ranges = self._address_index()
         pts = points[block.version]
         i = bisect.bisect_left(pts, (block.lo, ""))
@@ -378,10 +399,10 @@ class FlowAnalysis:
         out.update(k for r, k in ranges if r.overlaps(block))
         return out
 
-    def _matching_sources(self, rule: Rule) -> set[str]:
-        """Top-level workloads the rule's peer might take in (a superset: the engine decides)."""
+    def _matching_sources(self, rule: Rule) -> set[str] | frozenset[str]:
+        """Top-level workloads the rule's peer might take in (a superset: the engine decides); do not modify."""
         if rule.peer_kind == "group":
-            return set(self._group_index().get(rule.peer, ()))
+            return self._group_index().get(rule.peer, frozenset())
         if rule.peer_kind in ("cidr4", "cidr6"):
             return self._sources_in(parse_range(rule.peer))
         pl = self.model.prefix_lists.get(rule.peer)

@@ -22,6 +22,7 @@ from reachgraph.semantics.path import End, PathEvaluator
 from reachgraph.semantics.rects import subtract_intervals
 from reachgraph.semantics.sg import Peer, SgEvaluator
 from reachgraph.semantics.traffic import Traffic
+from reachgraph.tally import Digest, Tally, digest, verdict_of
 
 # SG-14: traffic to these is not filtered by security groups.
 _UNFILTERED_V4 = {"169.254.169.253": "Amazon DNS", "169.254.169.254": "instance metadata",
@@ -36,6 +37,10 @@ class _Side:
     end: End | None      # None: the interface has no address of the queried family
     shown: str = ""      # the address shown in pair results
     key: tuple = ()      # equivalence class: sides with equal keys get equal answers
+
+
+# A representative pair's verdict, the digests of its checks, its two sides and how many pairs it stands for.
+_Row = tuple[str, tuple[Digest, ...], _Side, _Side, int]
 
 
 def _version_of(src: Endpoint, dst: Endpoint) -> int:
@@ -60,7 +65,9 @@ class QueryEngine:
         self._pair_cache: dict[tuple, tuple[tuple[Check, ...], str, str]] = {}
         self._sg_cache: dict[tuple, Check] = {}
         self._side_cache: dict[tuple, tuple[tuple[Interface, ...], list[_Side]]] = {}
-        self._class_cache: dict[int, tuple[list[_Side], list[list[_Side]]]] = {}
+        self._class_cache: dict[int, tuple[list[_Side], list[list[_Side]], frozenset[str]]] = {}
+        self._summaries: dict[int, tuple[Endpoint, EndpointSummary]] = {}
+        self._digests: dict[int, tuple[object, Digest]] = {}
 
     # -- entry points ------------------------------------------------------------------------------
     def query(self, source: str, destination: str, port: int | None = None, protocol: str | None = None,
@@ -106,6 +113,18 @@ class QueryEngine:
 
         detail=False evaluates one representative pair per pair of equivalence classes and weighs it by the
         classes' sizes: same verdict, counts, blockers and fixes, but no per-pair list (flows, fan-out)."""
+        sources, rows, pairs = self._rows(src, dst, t, ephemeral, ip_version, detail)
+        return self._result(src, dst, t, self._tally(src, dst, rows, sources, needs=True), pairs)
+
+    def tally(self, src: Endpoint, dst: Endpoint, t: Traffic) -> Tally:
+        """Verdict, counts, blockers, allowances and unknown reasons at class level, without fixes or a
+        QueryResult: what a flow matrix needs from each of its millions of evaluations."""
+        sources, rows, _ = self._rows(src, dst, t, None, None, False)
+        return self._tally(src, dst, rows, sources, needs=False)
+
+    def _rows(self, src: Endpoint, dst: Endpoint, t: Traffic, ephemeral: tuple[int, int] | None,
+              ip_version: int | None, detail: bool) -> tuple[list[_Side], list[_Row], tuple[PairResult, ...]]:
+        """The sides of the source, and one row per pair (detail) or per pair of classes."""
         if src.kind in ("address", "internet") and dst.kind in ("address", "internet"):
             raise InputError(f"neither {src.text!r} nor {dst.text!r} is in the snapshot",
                              hint="at least one side must be a workload, group, interface or an address of one")
@@ -115,26 +134,37 @@ class QueryEngine:
                              hint="use icmp with IPv4 and icmpv6 with IPv6")
         sources = self._sides(src, version, ephemeral)
         dests = self._sides(dst, version, ephemeral)
+        pairs: tuple[PairResult, ...] = ()
         if detail:
-            weighted = [(self._pair(s, d, src, dst, t), s, d, 1) for s in sources for d in dests]
+            pairs = tuple(self._pair(s, d, src, dst, t) for s in sources for d in dests)
+            rows = [(p.verdict, (digest(p.checks),), s, d, 1) for p, (s, d) in
+                    zip(pairs, ((s, d) for s in sources for d in dests))]
         else:
-            weighted = [(self._pair(s, d, src, dst, t, keep=False), s, d, n)
-                        for s_class in self._classes_of(sources) for d_class in self._classes_of(dests)
-                        for s, d, n in _representatives(s_class, d_class)]
-        return self._aggregate(src, dst, t, weighted, sources, dests, detail)
+            s_classes, s_ids = self._classes_of(sources)
+            d_classes, d_ids = self._classes_of(dests)
+            if s_ids.isdisjoint(d_ids):
+                # The usual case: no interface on both sides, so each class pair is one representative pair.
+                rows = [self._class_row(sc[0], dc[0], src, dst, t, len(sc) * len(dc))
+                        for sc in s_classes for dc in d_classes]
+            else:
+                rows = [self._class_row(s, d, src, dst, t, n)
+                        for sc in s_classes for dc in d_classes for s, d, n in _representatives(sc, dc)]
+        return sources, rows, pairs
 
-    def _classes_of(self, sides: list[_Side]) -> list[list[_Side]]:
-        """Equivalence classes of a (cached) list of sides."""
+    def _classes_of(self, sides: list[_Side]) -> tuple[list[list[_Side]], frozenset[str]]:
+        """Equivalence classes of a (cached) list of sides, and the ids of its interfaces."""
         hit = self._class_cache.get(id(sides))
         if hit is None or hit[0] is not sides:
-            hit = self._class_cache[id(sides)] = (sides, _classes(sides))
-        return hit[1]
+            ids = frozenset(_ids(s) for s in sides if s.iface is not None)
+            hit = self._class_cache[id(sides)] = (sides, _classes(sides), ids)
+        return hit[1], hit[2]
 
     def representatives(self, ep: Endpoint, ip_version: int = 4) -> Endpoint:
         """The endpoint with one interface per equivalence class: same answers, fewer pairs (audits)."""
         if not ep.interfaces:
             return ep
-        reps = tuple(c[0].iface for c in _classes(self._sides(ep, ip_version, None)) if c[0].iface is not None)
+        reps = tuple(c[0].iface for c in self._classes_of(self._sides(ep, ip_version, None))[0]
+                     if c[0].iface is not None)
         return replace(ep, interfaces=reps)
 
     # -- sides and pairs ---------------------------------------------------------------------------
@@ -227,51 +257,74 @@ class QueryEngine:
             return parse_range(vpc.cidrs_v4[0], exact=False)
         return any_of(4)
 
-    def _pair(self, s: _Side, d: _Side, src: Endpoint, dst: Endpoint, t: Traffic, keep: bool = True) -> PairResult:
-        """One pair's verdict and checks. keep=False: a class-level evaluation whose answer is not worth keeping
-        (each class pair is asked once; the per-side caches below still share the work)."""
-        checks: list[Check] = []
-        if s.iface is not None and d.iface is not None and s.iface.id == d.iface.id:
-            checks.append(Check(kind="same_interface", direction=None, component=s.iface.id, status="allow",
-                                detail="source and destination are the same interface; nothing filters it"))
-        elif s.end is None or d.end is None:
-            missing = s if s.end is None else d
-            assert missing.iface is not None
-            checks.append(Check(kind="address", direction=None, component=missing.iface.id, status="deny",
-                                code="NO_ADDRESS_IN_FAMILY", detail=f"{missing.label}: it cannot send or receive "
-                                                                    "this address family"))
+    def _pair(self, s: _Side, d: _Side, src: Endpoint, dst: Endpoint, t: Traffic) -> PairResult:
+        """One pair's verdict and checks; cached per pair of classes, named for this pair's interfaces."""
+        special = self._special(s, d)
+        if special is not None:
+            checks: tuple[Check, ...] = (special,)
         else:
             key = (s.key, d.key, t, src.kind, dst.kind, src.workload.group_ids if src.workload else (),
                    dst.workload.group_ids if dst.workload else ())
             cached = self._pair_cache.get(key)
             if cached is None:
-                cached = (tuple(self._class_checks(s, d, src, dst, t)), _ids(s), _ids(d))
-                if keep:
-                    _bounded(self._pair_cache)[key] = cached
+                flat = tuple(c for part in self._class_parts(s, d, src, dst, t)
+                             for c in (part if isinstance(part, tuple) else (part,)))
+                cached = _bounded(self._pair_cache)[key] = (flat, _ids(s), _ids(d))
             found, rep_s, rep_d = cached
             s_id, d_id = _ids(s), _ids(d)
-            checks.extend(found if (rep_s, rep_d) == (s_id, d_id) else rebind(found, ((rep_s, s_id), (rep_d, d_id))))
+            checks = found if (rep_s, rep_d) == (s_id, d_id) else rebind(found, ((rep_s, s_id), (rep_d, d_id)))
         statuses = {c.status for c in checks}
         verdict = "blocked" if "deny" in statuses else "unknown" if "unknown" in statuses else "reachable"
         return PairResult(source=s.iface.id if s.iface else src.id, source_address=s.shown,
                           destination=d.iface.id if d.iface else dst.id, destination_address=d.shown,
-                          verdict=verdict, checks=tuple(checks))
+                          verdict=verdict, checks=checks)
 
-    def _class_checks(self, s: _Side, d: _Side, src: Endpoint, dst: Endpoint, t: Traffic) -> list[Check]:
-        """Every check for one pair; equal for all pairs of the same two equivalence classes."""
+    def _class_row(self, s: _Side, d: _Side, src: Endpoint, dst: Endpoint, t: Traffic, n: int) -> _Row:
+        """One representative pair of two classes, weighed by n, digested part by part: the parts (each side's
+        security groups, the path) are cached objects shared with other pairs, so each is digested once."""
+        special = self._special(s, d)
+        parts = (special,) if special is not None else self._class_parts(s, d, src, dst, t)
+        digests = tuple(self._digest_of(part) for part in parts)
+        return verdict_of(digests), digests, s, d, n
+
+    def _special(self, s: _Side, d: _Side) -> Check | None:
+        """The pairs no component decides: an interface with itself, a side without an address of the family."""
+        if s.iface is not None and d.iface is not None and s.iface.id == d.iface.id:
+            return Check(kind="same_interface", direction=None, component=s.iface.id, status="allow",
+                         detail="source and destination are the same interface; nothing filters it")
+        if s.end is None or d.end is None:
+            missing = s if s.end is None else d
+            assert missing.iface is not None
+            return Check(kind="address", direction=None, component=missing.iface.id, status="deny",
+                         code="NO_ADDRESS_IN_FAMILY", detail=f"{missing.label}: it cannot send or receive "
+                                                             "this address family")
+        return None
+
+    def _class_parts(self, s: _Side, d: _Side, src: Endpoint, dst: Endpoint,
+                     t: Traffic) -> list[Check | tuple[Check, ...]]:
+        """Every check for one pair, in parts: source egress, destination ingress, the path (ACLs and routes);
+        equal for all pairs of the same two equivalence classes."""
         assert s.end is not None and d.end is not None
-        checks: list[Check] = []
+        parts: list[Check | tuple[Check, ...]] = []
         s_end, d_end = s.end, d.end
         if s.iface is not None:
             check, d_end = self._egress(s, d, d_end, src, dst, t)
-            checks.append(check)
+            parts.append(check)
         if d.iface is not None:
             check, s_end = self._ingress(s, d, s_end, src, dst, t)
-            checks.append(check)
-        if not (checks and checks[0].kind == "security_group" and "(SG-14)" in checks[0].detail):
+            parts.append(check)
+        first = parts[0] if parts else None
+        if not (isinstance(first, Check) and first.kind == "security_group" and "(SG-14)" in first.detail):
             # Amazon DNS, metadata and time sync are filtered by neither groups nor ACLs, and need no route.
-            checks += self.path.checks(s_end, d_end, t)
-        return checks
+            parts.append(self.path.checks(s_end, d_end, t))
+        return parts
+
+    def _digest_of(self, part: Check | tuple[Check, ...]) -> Digest:
+        """The digest of a check or a tuple of checks; remembered per object, since cached parts recur."""
+        hit = self._digests.get(id(part))
+        if hit is None or hit[0] is not part:
+            hit = _bounded(self._digests)[id(part)] = (part, digest(part if isinstance(part, tuple) else (part,)))
+        return hit[1]
 
     def _egress(self, s: _Side, d: _Side, d_end: End, src: Endpoint, dst: Endpoint,
                 t: Traffic) -> tuple[Check, End]:
@@ -298,9 +351,18 @@ class QueryEngine:
         """One side's security-group check; equal for every interface with the same groups facing the same peer
         class, so it is computed once per such combination."""
         p = peer.iface
-        key = (direction, iface.group_ids or iface.id, iface.uncertain, iface.inferred, peer.addr.version,
-               peer.addr.lo, peer.addr.hi, peer.addr.exact, p.group_ids if p else peer.label,
-               p.vpc_id if p else None, p.uncertain if p else None, t, preferred)
+        if iface.group_ids and self.sg.admits_everyone(direction, iface.group_ids, t, peer.addr.version):
+            key = (direction, iface.group_ids, iface.uncertain, iface.inferred, peer.addr.version, t, preferred)
+        elif p is not None:
+            # An interface peer matters through its groups, VPC and certainty, and its address only through
+            # which address rules cover it: interfaces of one workload in different subnets usually share this.
+            sig = self.sg.address_signature(direction, iface.group_ids, t, peer.addr)
+            key = (direction, iface.group_ids or iface.id, iface.uncertain, iface.inferred, peer.addr.version,
+                   sig, p.group_ids, p.vpc_id, p.uncertain, t, preferred)
+        else:
+            key = (direction, iface.group_ids or iface.id, iface.uncertain, iface.inferred, peer.addr.version,
+                   peer.addr.lo, peer.addr.hi, peer.addr.exact, p.group_ids if p else peer.label,
+                   p.vpc_id if p else None, p.uncertain if p else None, t, preferred)
         check = self._sg_cache.get(key)
         if check is None:
             factor = self.sg.evaluate(direction, iface, peer, t)
@@ -321,57 +383,61 @@ class QueryEngine:
         return None
 
     # -- the whole answer --------------------------------------------------------------------------
-    def _aggregate(self, src: Endpoint, dst: Endpoint, t: Traffic,
-                   weighted: list[tuple[PairResult, _Side, _Side, int]], sources: list[_Side], dests: list[_Side],
-                   detail: bool) -> QueryResult:
-        counts: Counter[str] = Counter()
-        for p, _, _, n in weighted:
-            counts[p.verdict] += n
+    def _tally(self, src: Endpoint, dst: Endpoint, rows: list[_Row], sources: list[_Side], needs: bool) -> Tally:
+        """Add up the rows: counts by verdict, blockers with the pairs they block, allowing rules (of reachable
+        pairs), unknown reasons, warnings, and (needs=True) what fixes must provide."""
+        tl = Tally()
+        counts = tl.counts
+        for row in rows:
+            counts[row[0]] += row[4]
         total = sum(counts.values())
-        unknown_reasons: list[str] = []
-        warnings = list(dict.fromkeys(src.notes + dst.notes)) + self.path.coverage_warnings()
+        unknown_reasons = tl.unknown_reasons
+        tl.warnings = warnings = list(dict.fromkeys(src.notes + dst.notes)) + self.path.coverage_warnings()
         if not total:
             empty = src if not sources else dst
-            verdict = "unknown"
             unknown_reasons.append(f"{empty.short()} has no network interfaces in the snapshot"
                                    + (f" ({'; '.join(empty.notes)})" if empty.notes else ""))
-        elif counts["reachable"] == total:
-            verdict = "reachable"
-        elif counts["blocked"] == total:
-            verdict = "blocked"
-        elif counts["reachable"] and counts["blocked"]:
-            verdict = "partial"
-        else:
-            verdict = "unknown"
-        blockers: Counter[tuple] = Counter()
-        allowed: dict[tuple, Allowance] = {}
-        needs: list[Need] = []
-        for p, s_side, d_side, n in weighted:
-            for c in p.checks:
-                warnings.extend(c.warnings)
-                if c.status == "deny":
-                    blockers[(c.code, c.direction, c.component, c.detail, c.groups)] += n
-                    if c.kind == "security_group":
-                        needs.append(self._need(c, s_side, d_side, src, dst))
-                elif c.status == "unknown":
-                    unknown_reasons.append(c.detail)
-                elif p.verdict == "reachable":
-                    for rule_text, rid in _zip_rules(c):
-                        allowed.setdefault((c.direction, c.component, rule_text),
-                                           Allowance(c.direction or "", c.component, rule_text, rid))
-        blocker_list = tuple(Blocker(code=k[0], direction=k[1], component=k[2], detail=k[3], groups=k[4],
-                                     pairs=v) for k, v in blockers.items())
-        # Opening a group to the internet is a decision, not a fix: no command for internet sources.
-        fixes = suggest_fixes(needs, t) if blockers and src.kind != "internet" else ()
+        blockers, allowed, wanted = tl.blockers, tl.allowed, tl.needs
+        seen: set[int] = set()   # digests whose allowances are collected already
+        for pair_verdict, digests, s_side, d_side, n in rows:
+            for dg in digests:
+                if dg.warnings:
+                    warnings.extend(dg.warnings)
+                for key, sg_check in dg.denies:
+                    blockers[key] += n
+                    if needs and sg_check is not None:
+                        wanted.append(self._need(sg_check, s_side, d_side, src, dst))
+                if dg.unknowns:
+                    unknown_reasons.extend(dg.unknowns)
+                if pair_verdict == "reachable" and id(dg) not in seen:
+                    seen.add(id(dg))
+                    for key, allowance in dg.allowed:
+                        allowed.setdefault(key, allowance)
+        tl.unknown_reasons = list(dict.fromkeys(unknown_reasons))
         if counts["unknown"] and self.model.errors:
             warnings += [e.describe() for e in self.model.errors]
+        return tl
+
+    def _result(self, src: Endpoint, dst: Endpoint, t: Traffic, tl: Tally,
+                pairs: tuple[PairResult, ...]) -> QueryResult:
+        blocker_list = tuple(Blocker(code=k[0], direction=k[1], component=k[2], detail=k[3], groups=k[4],
+                                     pairs=v) for k, v in tl.blockers.items())
+        # Opening a group to the internet is a decision, not a fix: no command for internet sources.
+        fixes = suggest_fixes(tl.needs, t) if tl.blockers and src.kind != "internet" else ()
+        counts = tl.counts
         return QueryResult(
-            verdict=verdict, source=_summary(src), destination=_summary(dst), protocol=t.protocol, port=t.port,
-            icmp_code=t.code, pairs=tuple(p for p, _, _, _ in weighted) if detail else (),
-            allowed_by=tuple(allowed.values()), blockers=blocker_list, fixes=fixes,
-            warnings=tuple(dict.fromkeys(warnings)), unknown_reasons=tuple(dict.fromkeys(unknown_reasons)),
-            counts={"pairs": total, "reachable": counts["reachable"], "blocked": counts["blocked"],
+            verdict=tl.verdict, source=self._summary(src), destination=self._summary(dst), protocol=t.protocol,
+            port=t.port, icmp_code=t.code, pairs=pairs, allowed_by=tuple(tl.allowed.values()), blockers=blocker_list,
+            fixes=fixes, warnings=tuple(dict.fromkeys(tl.warnings)), unknown_reasons=tuple(tl.unknown_reasons),
+            counts={"pairs": tl.total, "reachable": counts["reachable"], "blocked": counts["blocked"],
                     "unknown": counts["unknown"]})
+
+    def _summary(self, ep: Endpoint) -> EndpointSummary:
+        """The endpoint as results show it; cached, since flows evaluate the same endpoints many times."""
+        hit = self._summaries.get(id(ep))
+        if hit is None or hit[0] is not ep:
+            hit = _bounded(self._summaries)[id(ep)] = (ep, _summary(ep))
+        return hit[1]
 
     def _need(self, c: Check, s: _Side, d: _Side, src: Endpoint, dst: Endpoint) -> Need:
         if c.direction == "ingress":
@@ -389,11 +455,6 @@ class QueryEngine:
             destination=EndpointSummary(host, "unresolved", host, host), protocol=spec.protocol or protocol or "tcp",
             port=port if port is not None else spec.port, unknown_reasons=(reason,),
             warnings=tuple(e.describe() for e in self.model.errors))
-
-
-def _zip_rules(c: Check) -> list[tuple[str, str | None]]:
-    ids: list[str | None] = list(c.rule_ids) if len(c.rule_ids) == len(c.rules) else [None] * len(c.rules)
-    return list(zip(c.rules, ids)) or [(c.detail, None)]
 
 
 def _cidr_text(addr: AddrRange, ep: Endpoint) -> str:

@@ -56,35 +56,56 @@ class PathEvaluator:
         # Calls that failed during collection: answers that need their data are unknown, naming the error.
         self.acl_errors = [e.describe() for e in model.errors if "networkacl" in e.operation.lower()]
         self.route_errors = [e.describe() for e in model.errors if "routetable" in e.operation.lower()]
+        self._coverage = self._coverage_warnings()
         self.acl_index = acls.AclIndex(model)
         self.routes = RouteIndex(model)
         self._acl_cache: dict[tuple, tuple[Check, tuple[tuple[int, int], ...]]] = {}
-        self._cache: dict[tuple, tuple[tuple[Check, ...], str, str]] = {}
+        self._cache: dict[tuple, tuple[tuple[Check, ...], str, str, bool]] = {}
         self._vpc_acl: dict[str, NetworkAcl | None] = {}
+        self._places: dict[int, tuple[End, tuple]] = {}
         self.nat_ifaces = {i.description.rsplit(" ", 1)[-1]: i for i in model.interfaces.values()
                            if i.interface_type == "nat_gateway" and i.description.startswith("Interface for NAT")}
 
     def coverage_warnings(self) -> list[str]:
         """Layers the snapshot does not hold, so verdicts cannot account for them."""
+        return list(self._coverage)
+
+    def _coverage_warnings(self) -> tuple[str, ...]:
         out = []
         if not self.has_acls and not self.acl_errors:
             out.append("network ACLs are not in the snapshot: the verdict does not account for them")
         if not self.has_routes and not self.route_errors:
             out.append("route tables are not in the snapshot: routing is assumed only inside one VPC")
-        return out
+        return tuple(out)
 
-    def checks(self, src: End, dst: End, t: Traffic) -> list[Check]:
+    def checks(self, src: End, dst: End, t: Traffic) -> tuple[Check, ...]:
         """ACL and route checks for one pair (every blocker, not just the first); computed once per pair of
-        places (subnet, addresses, public or not), since many interface pairs share them."""
-        key = (_place(src), _place(dst), t)
+        places (subnet, addresses, public or not), since many interface pairs share them. The tuple is shared:
+        equal places return the same object."""
+        key = (self._place(src), self._place(dst), t)
         hit = self._cache.get(key)
         if hit is None:
             if len(self._cache) >= 200_000:
                 self._cache.clear()  # start over rather than grow without bound on huge estates
-            hit = self._cache[key] = (tuple(self._checks(src, dst, t)), _eid(src), _eid(dst))
-        found, a, b = hit
+            found = tuple(self._checks(src, dst, t))
+            a, b = _eid(src), _eid(dst)
+            # Most path checks name subnets, ACLs and route tables only: those need no rebinding to other ends.
+            named = any(x and (x in c.component or x in c.detail) for c in found for x in (a, b))
+            hit = self._cache[key] = (found, a, b, named)
+        found, a, b, named = hit
+        if not named:
+            return found
         s_id, d_id = _eid(src), _eid(dst)
-        return list(found if (a, b) == (s_id, d_id) else rebind(found, ((a, s_id), (b, d_id))))
+        return found if (a, b) == (s_id, d_id) else rebind(found, ((a, s_id), (b, d_id)))
+
+    def _place(self, end: End) -> tuple:
+        """_place(end), remembered per End object: the query engine reuses its ends across many pairs."""
+        hit = self._places.get(id(end))
+        if hit is None or hit[0] is not end:
+            if len(self._places) >= 200_000:
+                self._places.clear()
+            hit = self._places[id(end)] = (end, _place(end))
+        return hit[1]
 
     def _checks(self, src: End, dst: End, t: Traffic) -> list[Check]:
         out: list[Check] = []

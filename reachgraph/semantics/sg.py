@@ -45,11 +45,54 @@ class SgEvaluator:
         self.members = members
         self._pl_ranges = {pid: tuple(parse_range(c) for c in pl.cidrs) for pid, pl in model.prefix_lists.items()}
         self._candidates = lru_cache(maxsize=None)(self._candidates_uncached)
+        self.admits_everyone = lru_cache(maxsize=65536)(self._admits_everyone)
+        self._blocks = lru_cache(maxsize=65536)(self._blocks_uncached)
 
     def _candidates_uncached(self, gid: str, direction: str, t: Traffic) -> tuple[Rule, ...]:
         g = self.model.groups[gid]
         rules = g.egress if direction == "egress" else g.ingress
         return tuple(r for r in rules if rule_admits(r.protocol, r.from_port, r.to_port, t))
+
+    def _admits_everyone(self, direction: str, group_ids: tuple[str, ...], t: Traffic, version: int) -> bool:
+        """The groups' answer for this traffic is the same for every peer of this IP version: each rule that
+        admits the traffic names a CIDR, and those of this version are the whole address space (AWS's default
+        egress rule). Rules of the other version never match (SG-9)."""
+        whole = False
+        for gid in group_ids:
+            if gid not in self.model.groups:
+                return False
+            for rule in self._candidates(gid, direction, t):
+                if rule.peer_kind not in ("cidr4", "cidr6"):
+                    return False
+                r = parse_range(rule.peer)
+                if r.version == version:
+                    if r.lo != 0 or r.hi != (1 << (32 if version == 4 else 128)) - 1:
+                        return False
+                    whole = True
+        return whole
+
+    def _blocks_uncached(self, direction: str, group_ids: tuple[str, ...],
+                         t: Traffic) -> tuple[tuple[AddrRange, ...], ...]:
+        """The address blocks of each CIDR and prefix-list rule that admits the traffic, in rule order."""
+        out = []
+        for gid in group_ids:
+            if gid in self.model.groups:
+                for rule in self._candidates(gid, direction, t):
+                    if rule.peer_kind in ("cidr4", "cidr6"):
+                        out.append((parse_range(rule.peer),))
+                    elif rule.peer_kind == "prefix_list":
+                        out.append(self._pl_ranges.get(rule.peer, ()))
+        return tuple(out)
+
+    def address_signature(self, direction: str, group_ids: tuple[str, ...], t: Traffic,
+                          addr: AddrRange) -> tuple[bool | None, ...]:
+        """How each address rule of the groups sees this address (covers it, not, cannot tell): peers with equal
+        signatures, groups, VPC and certainty get the same factor, whatever their exact address."""
+        out = []
+        for blocks in self._blocks(direction, group_ids, t):
+            hits = [covers(b, addr) for b in blocks]
+            out.append(True if True in hits else None if None in hits else False)
+        return tuple(out)
 
     def evaluate(self, direction: Literal["egress", "ingress"], iface: Interface, peer: Peer, t: Traffic) -> Factor:
         """Allow if any rule of any of the interface's groups admits the peer (SG-1, SG-2)."""

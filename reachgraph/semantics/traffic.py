@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from reachgraph.model.protocols import has_ports
 
 
-@dataclass(frozen=True, slots=True)
-class Traffic:
-    """Traffic to evaluate: tcp/udp with a destination port, icmp with type[:code], or another protocol."""
+class Traffic(NamedTuple):
+    """Traffic to evaluate: tcp/udp with a destination port, icmp with type[:code], or another protocol.
+
+    A named tuple rather than a dataclass: it is part of every cache key, and tuples hash in C."""
 
     protocol: str            # normalised name or number ("tcp", "udp", "icmp", "icmpv6", "50")
     port: int | None = None  # tcp/udp destination port; icmp type

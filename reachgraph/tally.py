@@ -1,0 +1,84 @@
+"""Adding up checks: what one group of checks contributes to a query's verdict, blockers, allowances and unknown
+reasons, digested once so that checks shared by many pairs (cached per side and per pair of places) are read once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from reachgraph.result import Allowance, Check
+
+BlockerKey = tuple[str | None, str | None, str, str, tuple[str, ...]]   # code, direction, component, detail, groups
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """Checks in the form aggregation reads them, in check order."""
+
+    status: str                                          # deny, unknown or allow: the worst of the checks
+    denies: tuple[tuple[BlockerKey, Check | None], ...]   # blocker key; the check when a security group blocks
+    unknowns: tuple[str, ...]                            # details of unknown checks
+    allowed: tuple[tuple[tuple, Allowance], ...]         # (direction, component, rule) -> allowance
+    warnings: tuple[str, ...]
+
+
+@dataclass
+class Tally:
+    """A query's checks added up over its pairs (weighted by class sizes)."""
+
+    counts: Counter[str] = field(default_factory=Counter)               # pairs by verdict
+    blockers: Counter[BlockerKey] = field(default_factory=Counter)      # blocker -> pairs it blocks
+    allowed: dict[tuple, Allowance] = field(default_factory=dict)       # allowing rules of reachable pairs
+    unknown_reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    needs: list[Any] = field(default_factory=list)                      # what fixes must provide (fixes.Need)
+
+    @property
+    def total(self) -> int:
+        """All pairs."""
+        return sum(self.counts.values())
+
+    @property
+    def verdict(self) -> str:
+        """reachable or blocked when all pairs agree, partial when both occur, else unknown."""
+        total, c = self.total, self.counts
+        if not total:
+            return "unknown"
+        if c["reachable"] == total:
+            return "reachable"
+        if c["blocked"] == total:
+            return "blocked"
+        return "partial" if c["reachable"] and c["blocked"] else "unknown"
+
+
+def digest(checks: Iterable[Check]) -> Digest:
+    """One pass over the checks; their order is kept, so blockers and reasons list as the checks do."""
+    denies: list[tuple[BlockerKey, Check | None]] = []
+    unknowns: list[str] = []
+    allowed: list[tuple[tuple, Allowance]] = []
+    warnings: list[str] = []
+    for c in checks:
+        warnings.extend(c.warnings)
+        if c.status == "deny":
+            denies.append(((c.code, c.direction, c.component, c.detail, c.groups),
+                           c if c.kind == "security_group" else None))
+        elif c.status == "unknown":
+            unknowns.append(c.detail)
+        else:
+            for rule_text, rid in _zip_rules(c):
+                allowed.append(((c.direction, c.component, rule_text),
+                                Allowance(c.direction or "", c.component, rule_text, rid)))
+    status = "deny" if denies else "unknown" if unknowns else "allow"
+    return Digest(status, tuple(denies), tuple(unknowns), tuple(allowed), tuple(warnings))
+
+
+def verdict_of(digests: Iterable[Digest]) -> str:
+    """A pair's verdict: blocked if any check denies, else unknown if any cannot tell, else reachable."""
+    statuses = {d.status for d in digests}
+    return "blocked" if "deny" in statuses else "unknown" if "unknown" in statuses else "reachable"
+
+
+def _zip_rules(c: Check) -> list[tuple[str, str | None]]:
+    ids: list[str | None] = list(c.rule_ids) if len(c.rule_ids) == len(c.rules) else [None] * len(c.rules)
+    return list(zip(c.rules, ids)) or [(c.detail, None)]
