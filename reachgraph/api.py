@@ -135,9 +135,11 @@ class Snapshot:
     def flows(self, include_blocked: bool = False, include_internet: bool = False) -> FlowList:
         """Every workload-to-workload flow with its ports: reachgraph.flows.Flow records, sorted.
 
-        A list (`reachgraph.frames.FlowList`); `.to_frame()` gives the DataFrame, which Jupyter shows.
+        A sequence (`reachgraph.frames.FlowList`) that makes each `Flow` as it is read; `.to_frame()` gives the
+        DataFrame, which Jupyter shows.
         """
-        return FlowList(self.flow_analysis.flows(include_blocked=include_blocked, include_internet=include_internet))
+        view = self.flow_analysis.flows(include_blocked=include_blocked, include_internet=include_internet)
+        return FlowList(view.table, view.rows)
 
     def paths(self, source: str, destination: str, max_hops: int = 4, include_unknown: bool = False) -> Any:
         """Multi-hop paths through workloads, e.g. internet -> alb -> api -> redis (reachgraph.paths.PathsResult)."""

@@ -27,6 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from reachgraph.flowtable import EXISTING, INTERNET, Candidate, Flow, FlowTable, FlowView
 from reachgraph.graph import ReachGraph
 from reachgraph.model.records import Model, Rule, Workload
 from reachgraph.query import QueryEngine
@@ -35,9 +36,7 @@ from reachgraph.result import QueryResult
 from reachgraph.semantics.addresses import AddrRange, is_public, parse_range
 from reachgraph.semantics.traffic import Traffic, rule_admits
 
-INTERNET = "internet"
 ENDPOINT_BASIS = "endpoint port"
-EXISTING = ("reachable", "partial", "unknown")
 
 
 def top_level_workloads(model: Model) -> dict[str, Workload]:
@@ -52,85 +51,6 @@ def top_level_of(model: Model, key: str) -> str:
         seen.add(key)
         key = model.workloads[key].parent  # type: ignore[assignment]
     return key
-
-
-@dataclass(frozen=True, order=True)
-class Candidate:
-    """One kind of traffic worth asking about for a pair: protocol, the port evaluated, and how it is named."""
-
-    protocol: str
-    ports: str                 # "6379", "8000-8100", "all", icmp "8" / "8:0" / "all"
-    port: int | None = None    # the port (icmp type) the engine evaluates
-    code: int | None = None
-
-    def traffic(self) -> Traffic:
-        """What the engine evaluates."""
-        return Traffic(self.protocol, self.port, self.code)
-
-    @property
-    def text(self) -> str:
-        """tcp/6379, tcp/8000-8100, tcp/all, icmp/8."""
-        return f"{self.protocol}/{self.ports}" if self.protocol in ("tcp", "udp", "icmp", "icmpv6") \
-            else f"proto {self.protocol}"
-
-
-@dataclass(frozen=True)
-class Flow:
-    """One workload (or the internet) reaching, or not, another workload on one kind of traffic."""
-
-    source: str                 # workload key, or "internet"
-    source_name: str
-    source_kind: str
-    destination: str
-    destination_name: str
-    destination_kind: str
-    protocol: str
-    ports: str
-    port: int | None
-    verdict: str                # reachable, partial, blocked, unknown
-    pairs: int                  # interface pairs (all of them, class sizes included)
-    reachable_pairs: int
-    basis: tuple[str, ...]      # why this traffic was a candidate: "endpoint port", rule descriptions
-    allowed_by: tuple[str, ...] = ()   # rules that admitted the reachable pairs
-    blockers: tuple[str, ...] = ()     # "CODE component: detail"
-    unknown_reasons: tuple[str, ...] = ()
-    code: int | None = None
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        """Identity across snapshots: source, destination, protocol, ports."""
-        return (self.source, self.destination, self.protocol, self.ports)
-
-    @property
-    def traffic_text(self) -> str:
-        """tcp/6379 ..."""
-        return Candidate(self.protocol, self.ports, self.port, self.code).text
-
-    @property
-    def exists(self) -> bool:
-        """Reachable for at least some pairs (or cannot be ruled out)."""
-        return self.verdict in EXISTING
-
-    def describe(self) -> str:
-        """'hokusai-api-development -> hokusai-redis-development tcp/6379'."""
-        return f"{self.source_name} -> {self.destination_name} {self.traffic_text}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {"source": self.source_name, "source_key": self.source, "source_kind": self.source_kind,
-                "destination": self.destination_name, "destination_key": self.destination,
-                "destination_kind": self.destination_kind, "protocol": self.protocol, "ports": self.ports,
-                "port": self.port, "traffic": self.traffic_text, "verdict": self.verdict, "pairs": self.pairs,
-                "reachable_pairs": self.reachable_pairs, "basis": list(self.basis),
-                "allowed_by": list(self.allowed_by), "blockers": list(self.blockers),
-                "unknown_reasons": list(self.unknown_reasons)}
-
-    def row(self) -> dict[str, Any]:
-        """Flat form for CSV and tables."""
-        return {"source": self.source_name, "source_kind": self.source_kind, "destination": self.destination_name,
-                "destination_kind": self.destination_kind, "traffic": self.traffic_text, "verdict": self.verdict,
-                "pairs": f"{self.reachable_pairs}/{self.pairs}", "via": "; ".join(self.allowed_by or self.blockers
-                                                                                  or self.unknown_reasons)}
 
 
 @dataclass
@@ -159,6 +79,11 @@ class _Side:
     groups: frozenset[str]             # interface groups and declared groups
     ports: tuple[int, ...] = ()
 
+    @property
+    def end(self) -> tuple[str, str, str]:
+        """Key, name and kind: how a flow table stores this end."""
+        return (self.key, self.name, self.kind)
+
 
 class FlowAnalysis:
     """Flows of one snapshot, computed once and cached; also evaluates single flows on demand (diff, audit)."""
@@ -171,7 +96,8 @@ class FlowAnalysis:
         self.top = top_level_workloads(rg.model)
         self.stats = FlowStats()
         self._sides: dict[str, _Side] = {}
-        self._flows: list[Flow] | None = None
+        self._table = FlowTable()          # the matrix, then (once asked for) the flows from the internet
+        self._computed = False
         self._internet_flows: list[Flow] | None = None
         self._by_group: dict[str, set[str]] | None = None
         self._addr_index: tuple[dict[int, list[tuple[int, str]]], list[tuple[AddrRange, str]]] | None = None
@@ -212,16 +138,22 @@ class FlowAnalysis:
                           {f"{b.code} {b.component}: {b.detail}" for b in result.blockers}, result.unknown_reasons)
         return flow, result
 
-    def _matrix_flow(self, src_key: str, dst_key: str, cand: Candidate, basis: tuple[str, ...]) -> Flow:
-        """One flow of the matrix: the engine's tally, without the fixes and records a QueryResult carries."""
-        if self.exact:
-            return self.evaluate(src_key, dst_key, cand, basis)[0]
+    def _matrix_flow(self, src_key: str, dst_key: str, cand: Candidate, basis: frozenset[str]) -> None:
+        """Add one flow to the matrix: the engine's tally, without the fixes and records a QueryResult carries."""
         s, d = self.side(src_key), self.side(dst_key)
+        if self.exact:
+            f = self.evaluate(src_key, dst_key, cand, tuple(basis))[0]
+            self._table.add(s.end, d.end, cand, f.verdict, f.pairs, f.reachable_pairs, f.basis, f.allowed_by,
+                            f.blockers, f.unknown_reasons)
+            return
         tl = self.engine.tally(s.endpoint, d.endpoint, cand.traffic())
+        self.stats.evaluations += 1
         self.stats.interface_pairs_evaluated += len(tl.blockers) + 1
-        return self._flow(s, d, cand, basis, tl.verdict, tl.total, tl.counts["reachable"],
-                          {k[2] for k in tl.allowed}, {f"{k[0]} {k[2]}: {k[3]}" for k in tl.blockers},
-                          tl.unknown_reasons)
+        total = tl.total
+        self.stats.interface_pairs_represented += total
+        self._table.add(s.end, d.end, cand, tl.verdict, total, tl.counts["reachable"], tuple(sorted(basis)),
+                        tuple(sorted({k[2] for k in tl.allowed})),
+                        tuple(sorted({f"{k[0]} {k[2]}: {k[3]}" for k in tl.blockers})), tuple(tl.unknown_reasons))
 
     def _flow(self, s: _Side, d: _Side, cand: Candidate, basis: tuple[str, ...], verdict: str, total: int,
               reach: int, allowed: set[str], blockers: set[str], unknown: Iterable[str]) -> Flow:
@@ -243,37 +175,35 @@ class FlowAnalysis:
         return self.evaluate(src, dst, Candidate(proto, ports, port, code))
 
     # -- the matrix ----------------------------------------------------------------------------------
-    def flows(self, include_blocked: bool = False, include_internet: bool = False) -> list[Flow]:
-        """Every candidate flow between top-level workloads (and from the internet), sorted."""
-        if self._flows is None:
+    def flows(self, include_blocked: bool = False, include_internet: bool = False) -> FlowView:
+        """Every candidate flow between top-level workloads (and from the internet), sorted; a sequence that
+        makes each Flow record when it is read (a large estate's matrix holds millions)."""
+        if not self._computed:
             start = time.perf_counter()
-            self._flows = self._compute()
+            self._compute()
+            self._computed = True
             self.stats.seconds += time.perf_counter() - start
-        out = list(self._flows)
         if include_internet:
-            out += self.internet_flows()
-        if not include_blocked:
-            out = [f for f in out if f.exists]
-        return sorted(out, key=_sort_key)
+            self.internet_flows()
+        return self._table.view(include_blocked=include_blocked, include_internet=include_internet)
 
     def internet_flows(self) -> list[Flow]:
         """Flows from the internet to every workload whose groups admit a public address."""
         if self._internet_flows is None:
             start = time.perf_counter()
-            out = []
+            first = len(self._table)
             for dkey in sorted(self.top):
                 cands = self._sources_for(dkey, internet=True).get(INTERNET)
                 for cand, basis in sorted((cands or {}).items()):
-                    out.append(self._matrix_flow(INTERNET, dkey, cand, tuple(basis)))
-            self._internet_flows = out
+                    self._matrix_flow(INTERNET, dkey, cand, basis)
+            self._internet_flows = [self._table.flow(i) for i in range(first, len(self._table))]
             self.stats.seconds += time.perf_counter() - start
         return list(self._internet_flows)
 
-    def _compute(self) -> list[Flow]:
+    def _compute(self) -> None:
         n = len(self.top)
         self.stats.workloads = n
         self.stats.ordered_pairs = n * (n - 1)
-        out: list[Flow] = []
         for dkey in sorted(self.top):
             per_source = self._sources_for(dkey, internet=False)
             for skey in sorted(per_source):
@@ -281,22 +211,22 @@ class FlowAnalysis:
                     continue
                 self.stats.candidate_pairs += 1
                 for cand, basis in sorted(per_source[skey].items()):
-                    out.append(self._matrix_flow(skey, dkey, cand, tuple(basis)))
-        return out
+                    self._matrix_flow(skey, dkey, cand, basis)
 
-    def candidates(self, src_key: str, dst_key: str) -> dict[Candidate, set[str]]:
-        """The candidate traffic for one ordered pair."""
+    def candidates(self, src_key: str, dst_key: str) -> dict[Candidate, frozenset[str]]:
+        """The candidate traffic for one ordered pair, with why each is a candidate (read-only)."""
         return self._sources_for(dst_key, internet=src_key == INTERNET).get(src_key, {})
 
-    def _sources_for(self, dkey: str, internet: bool) -> dict[str, dict[Candidate, set[str]]]:
+    def _sources_for(self, dkey: str, internet: bool) -> dict[str, dict[Candidate, frozenset[str]]]:
         """Sources whose traffic some ingress rule of the destination might admit, with candidate traffic.
 
         A source gets the traffic its matching rules name, and the destination's endpoint ports that one of
         those rules admits; any other traffic is certainly denied at the destination's ingress (SG-1), so it is
-        never evaluated, unless the engine might answer unknown or the two share an interface."""
+        never evaluated, unless the engine might answer unknown or the two share an interface. Sources matched
+        by the same rules share one (read-only) candidate dict: a wide CIDR rule matches thousands of them."""
         d = self.side(dkey)
-        out: dict[str, dict[Candidate, set[str]]] = defaultdict(lambda: defaultdict(set))
-        matched: dict[str, list[Rule]] = defaultdict(list)
+        rules: list[Rule] = []
+        matched: dict[str, list[int]] = defaultdict(list)   # source -> the rules (indices) that may admit it
         for gid in sorted(d.groups):
             grp = self.model.groups.get(gid)
             for rule in grp.ingress if grp else ():
@@ -304,30 +234,29 @@ class FlowAnalysis:
                     else self._matching_sources(rule)
                 if not sources:
                     continue
-                cands = rule_candidates(rule, d.ports)
+                i = len(rules)
+                rules.append(rule)
                 for skey in sources:
-                    matched[skey].append(rule)
-                    entry = out[skey]
-                    for c in cands:
-                        entry[c].add(rule.describe())
+                    matched[skey].append(i)
         forced: set[str] = set()
         if not internet:
             # Cannot be ruled out: destinations with unknown groups or interfaces, sources with unknown groups,
             # and sources sharing an interface with the destination (nothing filters that).
             every = sorted(self.top) if self._fuzzy(d) else self._fuzzy_sources()
-            shared = {k for i in d.endpoint.interfaces for k in self._iface_index().get(i.id, ())}
+            by_iface = self._iface_index()
+            shared = {k for i in d.endpoint.interfaces for k in by_iface.get(i.id, ())}
             forced = set(every) | shared
-            for skey in sorted(forced):
-                out[skey]  # noqa: B018 - create the entry
-        result: dict[str, dict[Candidate, set[str]]] = {}
-        for skey, entry in out.items():
-            for p in d.ports:
-                t = Traffic("tcp", p)
-                admitting = [r for r in matched.get(skey, ()) if rule_admits(r.protocol, r.from_port, r.to_port, t)]
-                if admitting or skey in forced:
-                    entry[Candidate("tcp", str(p), p)].update({ENDPOINT_BASIS} | {r.describe() for r in admitting})
+            for skey in forced:
+                matched[skey]  # noqa: B018 - create the entry
+        by_rules: dict[tuple[tuple[int, ...], bool], dict[Candidate, frozenset[str]]] = {}
+        result: dict[str, dict[Candidate, frozenset[str]]] = {}
+        for skey, idx in matched.items():
+            sig = (tuple(idx), skey in forced)
+            entry = by_rules.get(sig)
+            if entry is None:
+                entry = by_rules[sig] = _candidate_traffic([rules[i] for i in idx], d.ports, sig[1])
             if entry:
-                result[skey] = dict(entry)
+                result[skey] = entry
         return result
 
     def _fuzzy(self, d: _Side) -> bool:
@@ -420,6 +349,22 @@ class FlowAnalysis:
         return False
 
 
+def _candidate_traffic(rules: list[Rule], endpoint_ports: tuple[int, ...],
+                       forced: bool) -> dict[Candidate, frozenset[str]]:
+    """The traffic these matching rules name, plus each endpoint port one of them admits (every endpoint port
+    when forced), each with the rule descriptions (and "endpoint port") that make it a candidate."""
+    entry: dict[Candidate, set[str]] = defaultdict(set)
+    for rule in rules:
+        for c in rule_candidates(rule, endpoint_ports):
+            entry[c].add(rule.describe())
+    for p in endpoint_ports:
+        t = Traffic("tcp", p)
+        admitting = [r for r in rules if rule_admits(r.protocol, r.from_port, r.to_port, t)]
+        if admitting or forced:
+            entry[Candidate("tcp", str(p), p)].update({ENDPOINT_BASIS} | {r.describe() for r in admitting})
+    return {c: frozenset(b) for c, b in entry.items()}
+
+
 def rule_candidates(rule: Rule, endpoint_ports: tuple[int, ...]) -> list[Candidate]:
     """The traffic a rule names: one port; a range or all traffic as one flow (`tcp/8000-8100`, `tcp/all`),
     evaluated at the destination's first endpoint port inside it, else at its first port; or an ICMP type."""
@@ -439,11 +384,6 @@ def rule_candidates(rule: Rule, endpoint_ports: tuple[int, ...]) -> list[Candida
             return [Candidate(p, "all", 8 if p == "icmp" else 128, 0)]
         return [Candidate(p, str(t) if c == -1 else f"{t}:{c}", t, 0 if c == -1 else c)]
     return [Candidate(p, "all")]
-
-
-def _sort_key(f: Flow) -> tuple:
-    return (f.source != INTERNET, f.source_name, f.destination_name, f.protocol, f.port if f.port is not None else -1,
-            f.ports)
 
 
 def flow_graph(flows: Iterable[Flow], verdicts: tuple[str, ...] = ("reachable", "partial")) -> Any:

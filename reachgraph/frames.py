@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from reachgraph.flowtable import FlowView
 from reachgraph.graph import ReachGraph
 from reachgraph.resolve import KIND_LABELS
 
@@ -241,9 +242,9 @@ def audit(records: Iterable[Finding]) -> pd.DataFrame:
     return _frame(rows, AUDIT_COLUMNS)
 
 
-class FlowList(list):  # type: ignore[type-arg] - a list of reachgraph.flows.Flow
-    """The list of `Flow` records `Snapshot.flows()` returns; `.to_frame()` is the DataFrame view, and
-    Jupyter shows it as that table."""
+class FlowList(FlowView):
+    """The sequence of `Flow` records `Snapshot.flows()` returns (records are made as they are read: a large
+    estate's matrix holds millions); `.to_frame()` is the DataFrame view, and Jupyter shows it as that table."""
 
     def to_frame(self) -> pd.DataFrame:
         """The flows as a DataFrame (see `reachgraph.frames.flows`)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Literal
 
 from reachgraph.errors import InputError
@@ -37,6 +38,11 @@ class _Side:
     end: End | None      # None: the interface has no address of the queried family
     shown: str = ""      # the address shown in pair results
     key: tuple = ()      # equivalence class: sides with equal keys get equal answers
+
+    @cached_property
+    def peer(self) -> Peer:
+        """This side as the other side's security groups see it (kept: sides are cached and reused)."""
+        return Peer(self.addr, self.iface, self.label)
 
 
 # A representative pair's verdict, the digests of its checks, its two sides and how many pairs it stands for.
@@ -335,7 +341,7 @@ class QueryEngine:
         if unfiltered:
             return Check(kind="security_group", direction="egress", component=s.iface.id, status="allow",
                          detail=unfiltered), d_end
-        return self._sg_cached("egress", s.iface, Peer(d.addr, d.iface, d.label), t,
+        return self._sg_cached("egress", s.iface, d.peer, t,
                                src.workload.group_ids if src.workload else ()), d_end
 
     def _ingress(self, s: _Side, d: _Side, s_end: End, src: Endpoint, dst: Endpoint,
@@ -343,7 +349,7 @@ class QueryEngine:
         assert d.iface is not None
         if src.kind == "internet":
             return self.explain.internet("ingress", d.iface, s_end, t, dst.workload.group_ids if dst.workload else ())
-        return self._sg_cached("ingress", d.iface, Peer(s.addr, s.iface, s.label), t,
+        return self._sg_cached("ingress", d.iface, s.peer, t,
                                dst.workload.group_ids if dst.workload else ()), s_end
 
     def _sg_cached(self, direction: Literal["egress", "ingress"], iface: Interface, peer: Peer, t: Traffic,
