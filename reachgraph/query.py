@@ -49,6 +49,16 @@ class _Side:
 _Row = tuple[str, tuple[Digest, ...], _Side, _Side, int]
 
 
+# Endpoints whose sides are addresses, not interfaces (no security groups of their own).
+_ADDRESSED = ("internet", "address")
+
+
+def _sg_identity(iface: Interface | None) -> tuple:
+    """What a side's own security-group answer depends on (besides the peer and the traffic)."""
+    assert iface is not None
+    return (iface.group_ids or iface.id, iface.uncertain, iface.inferred)
+
+
 def _version_of(src: Endpoint, dst: Endpoint) -> int:
     """IPv6 when the user named an IPv6 address on either side, else IPv4."""
     for ep in (dst, src):
@@ -148,8 +158,10 @@ class QueryEngine:
         else:
             s_classes, s_ids = self._classes_of(sources)
             d_classes, d_ids = self._classes_of(dests)
-            if s_ids.isdisjoint(d_ids):
-                # The usual case: no interface on both sides, so each class pair is one representative pair.
+            if s_ids.isdisjoint(d_ids) and src.kind not in _ADDRESSED and dst.kind not in _ADDRESSED:
+                rows = self._interface_class_rows(s_classes, d_classes, src, dst, t)
+            elif s_ids.isdisjoint(d_ids):
+                # No interface on both sides, so each class pair is one representative pair.
                 rows = [self._class_row(sc[0], dc[0], src, dst, t, len(sc) * len(dc))
                         for sc in s_classes for dc in d_classes]
             else:
@@ -292,6 +304,38 @@ class QueryEngine:
         parts = (special,) if special is not None else self._class_parts(s, d, src, dst, t)
         digests = tuple(self._digest_of(part) for part in parts)
         return verdict_of(digests), digests, s, d, n
+
+    def _interface_class_rows(self, s_classes: list[list[_Side]], d_classes: list[list[_Side]], src: Endpoint,
+                              dst: Endpoint, t: Traffic) -> list[_Row]:
+        """Rows for two sets of interface classes with no interface in common (flows, fan-out): the same rows
+        _class_row gives, but each side's security-group check is looked up once per class of the other side
+        (the classes of one side usually share their groups), leaving one path lookup per pair of classes."""
+        pref_s = src.workload.group_ids if src.workload else ()
+        pref_d = dst.workload.group_ids if dst.workload else ()
+        egress: dict[tuple, Digest] = {}
+        ingress: dict[tuple, Digest] = {}
+        rows: list[_Row] = []
+        for sc in s_classes:
+            s = sc[0]
+            s_groups = _sg_identity(s.iface)
+            for j, dc in enumerate(d_classes):
+                d = dc[0]
+                n = len(sc) * len(dc)
+                if s.end is None or d.end is None:
+                    rows.append(self._class_row(s, d, src, dst, t, n))
+                    continue
+                eg = egress.get((s_groups, j))
+                if eg is None:
+                    eg = egress[(s_groups, j)] = self._digest_of(self._sg_cached("egress", s.iface, d.peer, t, pref_s))
+                key = (_sg_identity(d.iface), id(s))
+                ing = ingress.get(key)
+                if ing is None:
+                    ing = ingress[key] = self._digest_of(self._sg_cached("ingress", d.iface, s.peer, t, pref_d))
+                path = self._digest_of(self.path.checks(s.end, d.end, t))
+                worst = (eg.status, ing.status, path.status)
+                verdict = "blocked" if "deny" in worst else "unknown" if "unknown" in worst else "reachable"
+                rows.append((verdict, (eg, ing, path), s, d, n))
+        return rows
 
     def _special(self, s: _Side, d: _Side) -> Check | None:
         """The pairs no component decides: an interface with itself, a side without an address of the family."""

@@ -268,6 +268,26 @@ def check_case(case: Case) -> None:
 
 
 # -- the properties -----------------------------------------------------------------------------------------
+def test_answers_do_not_depend_on_what_was_asked_before():
+    """The engine shares work between queries (checks cached per group set and address signature, per pair of
+    places, digests of shared checks): every answer, text included, equals a fresh engine's, in any order."""
+    @settings(SETTINGS, max_examples=40)
+    @given(estates())
+    def run(case: Case) -> None:
+        # Every ordered pair of interfaces, on the traffic of the generated queries: many pairs share group
+        # sets, subnets and signatures, which is where a cache keyed too coarsely would answer for another pair.
+        ids = [i["NetworkInterfaceId"] for i in case.docs["NetworkInterfaces"]]
+        packets = list(dict.fromkeys(pkt for _, _, pkt in case.queries))[:2]
+        queries = [(("eni", a), ("eni", b), pkt) for pkt in packets for a in ids for b in ids if a != b]
+        queries += case.queries
+        forward, backward = load(case.docs), load(case.docs)
+        asked = [ask(forward, *q).to_dict() for q in queries]
+        assert [ask(backward, *q).to_dict() for q in reversed(queries)] == asked[::-1]
+        assert [ask(load(case.docs), *q).to_dict() for q in queries[::7]] == asked[::7]
+
+    run()
+
+
 def test_engine_agrees_with_reference():
     """The engine's verdict per query equals the brute-force reference's, on >= 200 generated estates."""
     seen: list[int] = []
