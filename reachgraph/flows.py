@@ -61,7 +61,7 @@ class FlowStats:
     ordered_pairs: int = 0             # workloads x (workloads - 1): what a naive matrix would consider
     candidate_pairs: int = 0           # ordered pairs with at least one candidate (the rest are certainly blocked)
     evaluations: int = 0               # engine.evaluate calls
-    interface_pairs_evaluated: int = 0  # after equivalence classes
+    interface_pairs_evaluated: int = 0  # pairs the engine evaluated: one per pair of equivalence classes
     interface_pairs_represented: int = 0  # what those evaluations stand for
     seconds: float = 0.0
 
@@ -131,8 +131,9 @@ class FlowAnalysis:
         """Evaluate one flow through the engine (class representatives unless the sides share interfaces)."""
         s, d = self.side(src_key), self.side(dst_key)
         # The engine weighs one representative pair per pair of interface classes (exact=True: every pair).
+        before = self.engine.rows_evaluated
         result = self.engine.evaluate(s.endpoint, d.endpoint, cand.traffic(), detail=self.exact)
-        self.stats.interface_pairs_evaluated += len(result.pairs) if self.exact else len(result.blockers) + 1
+        self.stats.interface_pairs_evaluated += self.engine.rows_evaluated - before
         flow = self._flow(s, d, cand, basis, result.verdict, result.counts.get("pairs", 0),
                           result.counts.get("reachable", 0), {a.rule for a in result.allowed_by},
                           {f"{b.code} {b.component}: {b.detail}" for b in result.blockers}, result.unknown_reasons)
@@ -146,14 +147,13 @@ class FlowAnalysis:
             self._table.add(s.end, d.end, cand, f.verdict, f.pairs, f.reachable_pairs, f.basis, f.allowed_by,
                             f.blockers, f.unknown_reasons)
             return
-        tl = self.engine.tally(s.endpoint, d.endpoint, cand.traffic())
+        before = self.engine.rows_evaluated
+        fs = self.engine.flow_summary(s.endpoint, d.endpoint, cand.traffic())
         self.stats.evaluations += 1
-        self.stats.interface_pairs_evaluated += len(tl.blockers) + 1
-        total = tl.total
-        self.stats.interface_pairs_represented += total
-        self._table.add(s.end, d.end, cand, tl.verdict, total, tl.counts["reachable"], tuple(sorted(basis)),
-                        tuple(sorted({k[2] for k in tl.allowed})),
-                        tuple(sorted({f"{k[0]} {k[2]}: {k[3]}" for k in tl.blockers})), tuple(tl.unknown_reasons))
+        self.stats.interface_pairs_evaluated += self.engine.rows_evaluated - before
+        self.stats.interface_pairs_represented += fs.pairs
+        self._table.add(s.end, d.end, cand, fs.verdict, fs.pairs, fs.reachable, tuple(sorted(basis)),
+                        tuple(sorted(fs.allowed)), tuple(sorted(fs.blockers)), fs.unknown_reasons)
 
     def _flow(self, s: _Side, d: _Side, cand: Candidate, basis: tuple[str, ...], verdict: str, total: int,
               reach: int, allowed: set[str], blockers: set[str], unknown: Iterable[str]) -> Flow:

@@ -23,7 +23,7 @@ from reachgraph.semantics.path import End, PathEvaluator
 from reachgraph.semantics.rects import subtract_intervals
 from reachgraph.semantics.sg import Peer, SgEvaluator
 from reachgraph.semantics.traffic import Traffic
-from reachgraph.tally import Digest, Tally, digest, verdict_of
+from reachgraph.tally import Digest, FlowSummary, Tally, digest, summarize, verdict_of
 
 # SG-14: traffic to these is not filtered by security groups.
 _UNFILTERED_V4 = {"169.254.169.253": "Amazon DNS", "169.254.169.254": "instance metadata",
@@ -51,6 +51,13 @@ _Row = tuple[str, tuple[Digest, ...], _Side, _Side, int]
 
 # Endpoints whose sides are addresses, not interfaces (no security groups of their own).
 _ADDRESSED = ("internet", "address")
+
+
+def _empty_reason(src: Endpoint, dst: Endpoint, sources: list[_Side]) -> str:
+    """Why a query has no pairs: the side without interfaces."""
+    empty = src if not sources else dst
+    return f"{empty.short()} has no network interfaces in the snapshot" + (
+        f" ({'; '.join(empty.notes)})" if empty.notes else "")
 
 
 def _sg_identity(iface: Interface | None) -> tuple:
@@ -84,6 +91,7 @@ class QueryEngine:
         self._class_cache: dict[int, tuple[list[_Side], list[list[_Side]], frozenset[str]]] = {}
         self._summaries: dict[int, tuple[Endpoint, EndpointSummary]] = {}
         self._digests: dict[int, tuple[object, Digest]] = {}
+        self.rows_evaluated = 0   # pairs (or representative pairs of classes) evaluated, for statistics
 
     # -- entry points ------------------------------------------------------------------------------
     def query(self, source: str, destination: str, port: int | None = None, protocol: str | None = None,
@@ -132,11 +140,11 @@ class QueryEngine:
         sources, rows, pairs = self._rows(src, dst, t, ephemeral, ip_version, detail)
         return self._result(src, dst, t, self._tally(src, dst, rows, sources, needs=True), pairs)
 
-    def tally(self, src: Endpoint, dst: Endpoint, t: Traffic) -> Tally:
-        """Verdict, counts, blockers, allowances and unknown reasons at class level, without fixes or a
+    def flow_summary(self, src: Endpoint, dst: Endpoint, t: Traffic) -> FlowSummary:
+        """Verdict, counts, allowing rules, blockers and unknown reasons at class level, without fixes or a
         QueryResult: what a flow matrix needs from each of its millions of evaluations."""
         sources, rows, _ = self._rows(src, dst, t, None, None, False)
-        return self._tally(src, dst, rows, sources, needs=False)
+        return summarize(rows, _empty_reason(src, dst, sources))
 
     def _rows(self, src: Endpoint, dst: Endpoint, t: Traffic, ephemeral: tuple[int, int] | None,
               ip_version: int | None, detail: bool) -> tuple[list[_Side], list[_Row], tuple[PairResult, ...]]:
@@ -167,6 +175,7 @@ class QueryEngine:
             else:
                 rows = [self._class_row(s, d, src, dst, t, n)
                         for sc in s_classes for dc in d_classes for s, d, n in _representatives(sc, dc)]
+        self.rows_evaluated += len(rows)
         return sources, rows, pairs
 
     def _classes_of(self, sides: list[_Side]) -> tuple[list[list[_Side]], frozenset[str]]:
@@ -216,6 +225,10 @@ class QueryEngine:
             uniform = self.classes.subnet_range(i.subnet_id, version)
             if uniform is not None and (not addr.exact or addr.within(uniform)):
                 addr = uniform  # every address of the subnet is alike: evaluate the subnet once
+            elif addr.exact and i.group_ids and not i.uncertain:
+                # A subnet cut by some block (a /32 rule): the addresses between two cuts are alike. (Interfaces
+                # without groups keep their address: a fix for them names it as a CIDR.)
+                addr = self.classes.atom(i.subnet_id, addr) or addr
             mode = "all" if addr.exact else "one"
             end = End(i, version, ((addr.lo, addr.hi),), mode, ephemeral=eph)
             key = (i.group_ids or (i.id,), i.subnet_id, i.vpc_id, addr.lo, addr.hi, mode, eph, i.has_public,
@@ -444,9 +457,7 @@ class QueryEngine:
         unknown_reasons = tl.unknown_reasons
         tl.warnings = warnings = list(dict.fromkeys(src.notes + dst.notes)) + self.path.coverage_warnings()
         if not total:
-            empty = src if not sources else dst
-            unknown_reasons.append(f"{empty.short()} has no network interfaces in the snapshot"
-                                   + (f" ({'; '.join(empty.notes)})" if empty.notes else ""))
+            unknown_reasons.append(_empty_reason(src, dst, sources))
         blockers, allowed, wanted = tl.blockers, tl.allowed, tl.needs
         seen: set[int] = set()   # digests whose allowances are collected already
         for pair_verdict, digests, s_side, d_side, n in rows:

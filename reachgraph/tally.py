@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from reachgraph.result import Allowance, Check
 
@@ -21,6 +21,31 @@ class Digest:
     unknowns: tuple[str, ...]                            # details of unknown checks
     allowed: tuple[tuple[tuple, Allowance], ...]         # (direction, component, rule) -> allowance
     warnings: tuple[str, ...]
+    rules: frozenset[str]                                # the allowing rules' texts
+    blocker_lines: frozenset[str]                        # "CODE component: detail" of each deny
+
+
+class FlowSummary(NamedTuple):
+    """What a flow records of a query: verdict, pair counts, the rules that allow, what blocks, why unknown."""
+
+    verdict: str
+    pairs: int
+    reachable: int
+    allowed: set[str]
+    blockers: set[str]
+    unknown_reasons: tuple[str, ...]
+
+
+def verdict_of_counts(counts: dict[str, int] | Counter[str]) -> str:
+    """reachable or blocked when all pairs agree, partial when both occur, else unknown (also: no pairs)."""
+    total = sum(counts.values())
+    if not total:
+        return "unknown"
+    if counts["reachable"] == total:
+        return "reachable"
+    if counts["blocked"] == total:
+        return "blocked"
+    return "partial" if counts["reachable"] and counts["blocked"] else "unknown"
 
 
 @dataclass
@@ -42,14 +67,34 @@ class Tally:
     @property
     def verdict(self) -> str:
         """reachable or blocked when all pairs agree, partial when both occur, else unknown."""
-        total, c = self.total, self.counts
-        if not total:
-            return "unknown"
-        if c["reachable"] == total:
-            return "reachable"
-        if c["blocked"] == total:
-            return "blocked"
-        return "partial" if c["reachable"] and c["blocked"] else "unknown"
+        return verdict_of_counts(self.counts)
+
+
+def summarize(rows: Iterable[tuple[str, tuple[Digest, ...], Any, Any, int]],
+              empty_reason: str) -> FlowSummary:
+    """What Tally gives a flow (verdict, counts, allowing rule texts, blocker lines, unknown reasons), read
+    once per distinct digest instead of once per pair: the flow matrix makes millions of these."""
+    counts = {"reachable": 0, "blocked": 0, "unknown": 0}
+    allowed: set[str] = set()
+    blockers: set[str] = set()
+    unknown: dict[str, None] = {}
+    seen: set[int] = set()
+    seen_reachable: set[int] = set()
+    for verdict, digests, _, _, n in rows:
+        counts[verdict] += n
+        for dg in digests:
+            if id(dg) not in seen:
+                seen.add(id(dg))
+                if dg.blocker_lines:
+                    blockers |= dg.blocker_lines
+                for reason in dg.unknowns:
+                    unknown.setdefault(reason, None)
+            if verdict == "reachable" and dg.rules and id(dg) not in seen_reachable:
+                seen_reachable.add(id(dg))
+                allowed |= dg.rules
+    total = sum(counts.values())
+    reasons = tuple(unknown) if total else (empty_reason, *(r for r in unknown if r != empty_reason))
+    return FlowSummary(verdict_of_counts(counts), total, counts["reachable"], allowed, blockers, reasons)
 
 
 def digest(checks: Iterable[Check]) -> Digest:
@@ -70,7 +115,8 @@ def digest(checks: Iterable[Check]) -> Digest:
                 allowed.append(((c.direction, c.component, rule_text),
                                 Allowance(c.direction or "", c.component, rule_text, rid)))
     status = "deny" if denies else "unknown" if unknowns else "allow"
-    return Digest(status, tuple(denies), tuple(unknowns), tuple(allowed), tuple(warnings))
+    return Digest(status, tuple(denies), tuple(unknowns), tuple(allowed), tuple(warnings),
+                  frozenset(k[2] for k, _ in allowed), frozenset(f"{k[0]} {k[2]}: {k[3]}" for k, _ in denies))
 
 
 def verdict_of(digests: Iterable[Digest]) -> str:

@@ -328,3 +328,22 @@ def test_incident_flows(before_snapshot, after_snapshot):
     key = ("hokusai-api-development", "hokusai-redis-development", "tcp/6379")
     assert key not in before and after[key].verdict == "reachable"
     assert before[("hokusai-alb-development", "hokusai-api-development", "tcp/8000")].verdict == "reachable"
+
+
+def test_addresses_between_two_cuts_of_a_subnet_are_one_class(tmp_path):
+    """A /32 rule cuts its host out of the subnet; the addresses on either side of the cut are still alike for
+    every rule, ACL entry and route, so interfaces there share one answer -- and the singled-out host keeps its
+    own, with the rule that names it."""
+    from reachgraph.semantics.addresses import parse_range
+
+    snap = reachgraph.load(three_tier(tmp_path, tasks=6))
+    classes = snap._engine.classes
+    atom = lambda ip: classes.atom(SUBNET_B, parse_range(ip))  # noqa: E731
+    assert atom("10.0.2.11").text == "10.0.2.11"                    # the host the /32 rule names
+    assert atom("10.0.2.12") == atom("10.0.2.16") == atom("10.0.2.255")
+    assert atom("10.0.2.12").text == "10.0.2.12-10.0.2.255"
+    assert atom("10.0.2.0").text == "10.0.2.0-10.0.2.10"
+    assert classes.atom(SUBNET_B, parse_range("10.0.1.7")) is None  # not in that subnet
+    flows = by_traffic(snap.flows())
+    assert flows[("app", "audit-box", "tcp/9000")].verdict == "partial"      # only 10.0.2.11 is admitted
+    assert flows[("app", "audit-box", "tcp/9000")].reachable_pairs == 1

@@ -1,12 +1,13 @@
 """Address equivalence: where no rule, ACL entry, prefix list or route draws a line inside a subnet, every
-address of the subnet is treated alike, so interfaces with the same groups and subnet share one answer."""
+address of the subnet is treated alike, so interfaces with the same groups and subnet share one answer. Where
+blocks do cut a subnet (a /32 rule for one host), the addresses between two cuts are still alike."""
 
 from __future__ import annotations
 
 import bisect
 
 from reachgraph.model.records import Model
-from reachgraph.semantics.addresses import AddrRange, parse_range
+from reachgraph.semantics.addresses import AddrRange, parse_range, span_text
 
 
 class AddressClasses:
@@ -30,6 +31,7 @@ class AddressClasses:
         self._los = [(v, lo) for v, lo, _ in ranges]
         self._ranges = ranges
         self._uniform: dict[str, bool] = {}
+        self._cuts: dict[str, list[int]] = {}
         self.model = model
 
     def uniform(self, cidr: str) -> bool:
@@ -57,3 +59,32 @@ class AddressClasses:
         if cidr is None or not self.uniform(cidr):
             return None
         return parse_range(cidr)
+
+    def atom(self, subnet_id: str | None, addr: AddrRange) -> AddrRange | None:
+        """The addresses of the subnet that every block of the model treats like this one: the interval between
+        the nearest cuts (block boundaries) around it. None outside a known subnet of the same family."""
+        sub = self.model.subnets.get(subnet_id or "")
+        if sub is None:
+            return None
+        cidr = sub.cidr_v4 if addr.version == 4 else (sub.cidrs_v6[0] if sub.cidrs_v6 else None)
+        if cidr is None:
+            return None
+        s = parse_range(cidr)
+        if not addr.within(s):
+            return None
+        cuts = self._cuts.get(cidr)
+        if cuts is None:
+            # CIDRs nest or are disjoint: a block meeting the subnet either holds it whole or lies inside it.
+            found = {s.lo, s.hi + 1}
+            i = bisect.bisect_left(self._los, (s.version, s.lo))
+            while i < len(self._ranges) and self._ranges[i][0] == s.version and self._ranges[i][1] <= s.hi:
+                _, lo, hi = self._ranges[i]
+                if hi <= s.hi:
+                    found.update((lo, hi + 1))
+                i += 1
+            cuts = self._cuts[cidr] = sorted(found)
+        i = bisect.bisect_right(cuts, addr.lo)
+        lo, hi = cuts[i - 1], cuts[i] - 1
+        if addr.hi > hi:
+            return None
+        return AddrRange(addr.version, lo, hi, True, span_text(addr.version, lo, hi))
