@@ -417,11 +417,22 @@ class QueryEngine:
         if iface.group_ids and self.sg.admits_everyone(direction, iface.group_ids, t, peer.addr.version):
             key = (direction, iface.group_ids, iface.uncertain, iface.inferred, peer.addr.version, t, preferred)
         elif p is not None:
-            # An interface peer matters through its groups, VPC and certainty, and its address only through
-            # which address rules cover it: interfaces of one workload in different subnets usually share this.
+            # An interface peer's factor depends on which address rules cover it (its signature), which of its
+            # groups the rules name, its VPC and certainty. Only a deny names all the peer's groups ("the source
+            # carries ..."), so allows and unknowns are shared by every peer alike in those respects.
             sig = self.sg.address_signature(direction, iface.group_ids, t, peer.addr)
+            named = self.sg.named_groups(direction, iface.group_ids, t, p.group_ids)
             key = (direction, iface.group_ids or iface.id, iface.uncertain, iface.inferred, peer.addr.version,
-                   sig, p.group_ids, p.vpc_id, p.uncertain, t, preferred)
+                   sig, named, p.vpc_id, p.uncertain, t, preferred)
+            check = self._sg_cache.get(key)
+            if check is None:
+                full = key + (p.group_ids,)
+                check = self._sg_cache.get(full)
+                if check is None:
+                    factor = self.sg.evaluate(direction, iface, peer, t)
+                    check = self.explain.check(factor, t, peer, preferred)
+                    _bounded(self._sg_cache)[full if check.status == "deny" else key] = check
+            return check
         else:
             key = (direction, iface.group_ids or iface.id, iface.uncertain, iface.inferred, peer.addr.version,
                    peer.addr.lo, peer.addr.hi, peer.addr.exact, p.group_ids if p else peer.label,

@@ -47,6 +47,7 @@ class SgEvaluator:
         self._candidates = lru_cache(maxsize=None)(self._candidates_uncached)
         self.admits_everyone = lru_cache(maxsize=65536)(self._admits_everyone)
         self._blocks = lru_cache(maxsize=65536)(self._blocks_uncached)
+        self._named_groups = lru_cache(maxsize=65536)(self._named_groups_uncached)
 
     def _candidates_uncached(self, gid: str, direction: str, t: Traffic) -> tuple[Rule, ...]:
         g = self.model.groups[gid]
@@ -83,6 +84,16 @@ class SgEvaluator:
                     elif rule.peer_kind == "prefix_list":
                         out.append(self._pl_ranges.get(rule.peer, ()))
         return tuple(out)
+
+    def _named_groups_uncached(self, direction: str, group_ids: tuple[str, ...], t: Traffic) -> frozenset[str]:
+        return frozenset(r.peer for gid in group_ids if gid in self.model.groups
+                         for r in self._candidates(gid, direction, t) if r.peer_kind == "group")
+
+    def named_groups(self, direction: str, group_ids: tuple[str, ...], t: Traffic,
+                     peer_groups: tuple[str, ...]) -> tuple[str, ...]:
+        """The peer's groups that a rule of these groups names for this traffic: all a group reference sees."""
+        named = self._named_groups(direction, group_ids, t)
+        return tuple(g for g in peer_groups if g in named)
 
     def address_signature(self, direction: str, group_ids: tuple[str, ...], t: Traffic,
                           addr: AddrRange) -> tuple[bool | None, ...]:
