@@ -20,6 +20,7 @@ class SgExplainer:
         self.model = model
         self.members = members
         self.sg = sg
+        self._described: dict[int, tuple[Rule, str]] = {}   # id(rule) -> (rule, rule.describe())
 
     def internet(self, direction: Literal["egress", "ingress"], iface: Interface, internet: End, t: Traffic,
                  preferred: tuple[str, ...]) -> tuple[Check, End]:
@@ -62,7 +63,7 @@ class SgExplainer:
             rule = f.rules[0]
             return Check(kind="security_group", direction=f.direction, component=rule.group_id, status="allow",
                          detail=f"{rule.group_id} {verb} {t.text()} (rule: {rule_phrase(rule)})",
-                         rules=tuple(r.describe() for r in f.rules),
+                         rules=tuple(map(self.describe, f.rules)),
                          rule_ids=tuple(r.rule_id for r in f.rules if r.rule_id), groups=f.groups,
                          warnings=f.warnings)
         component = self.component(f, preferred)
@@ -78,6 +79,13 @@ class SgExplainer:
                      rules=tuple(r.describe() for r in f.near_misses),
                      rule_ids=tuple(r.rule_id for r in f.near_misses if r.rule_id), groups=f.groups,
                      warnings=f.warnings)
+
+    def describe(self, rule: Rule) -> str:
+        """rule.describe(), made once per rule: the same rules explain millions of pairs."""
+        hit = self._described.get(id(rule))
+        if hit is None or hit[0] is not rule:
+            hit = self._described[id(rule)] = (rule, rule.describe())
+        return hit[1]
 
     def component(self, f: Factor, preferred: tuple[str, ...]) -> str:
         """The group to name: the one with rules for this traffic, else the workload's own, else the first."""

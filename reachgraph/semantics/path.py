@@ -62,7 +62,8 @@ class PathEvaluator:
         self._acl_cache: dict[tuple, tuple[Check, tuple[tuple[int, int], ...]]] = {}
         self._cache: dict[tuple, tuple[tuple[Check, ...], str, str, bool]] = {}
         self._vpc_acl: dict[str, NetworkAcl | None] = {}
-        self._places: dict[int, tuple[End, tuple]] = {}
+        self._places: dict[int, tuple[End, int]] = {}
+        self._place_ids: dict[tuple, int] = {}
         self.nat_ifaces = {i.description.rsplit(" ", 1)[-1]: i for i in model.interfaces.values()
                            if i.interface_type == "nat_gateway" and i.description.startswith("Interface for NAT")}
 
@@ -98,13 +99,19 @@ class PathEvaluator:
         s_id, d_id = _eid(src), _eid(dst)
         return found if (a, b) == (s_id, d_id) else rebind(found, ((a, s_id), (b, d_id)))
 
-    def _place(self, end: End) -> tuple:
-        """_place(end), remembered per End object: the query engine reuses its ends across many pairs."""
+    def _place(self, end: End) -> int:
+        """A number for _place(end) (equal places, equal numbers), remembered per End object: the query engine
+        reuses its ends across many pairs, and small numbers make cheap cache keys."""
         hit = self._places.get(id(end))
         if hit is None or hit[0] is not end:
-            if len(self._places) >= 200_000:
+            if len(self._places) >= 200_000 or len(self._place_ids) >= 200_000:
+                # Start over together: the numbers of the places, and the cache keyed by them.
                 self._places.clear()
-            hit = self._places[id(end)] = (end, _place(end))
+                self._place_ids.clear()
+                self._cache.clear()
+            place = _place(end)
+            number = self._place_ids.setdefault(place, len(self._place_ids))
+            hit = self._places[id(end)] = (end, number)
         return hit[1]
 
     def _checks(self, src: End, dst: End, t: Traffic) -> list[Check]:

@@ -48,6 +48,7 @@ class SgEvaluator:
         self.admits_everyone = lru_cache(maxsize=65536)(self._admits_everyone)
         self._blocks = lru_cache(maxsize=65536)(self._blocks_uncached)
         self._named_groups = lru_cache(maxsize=65536)(self._named_groups_uncached)
+        self._signatures: dict[tuple, tuple[bool | None, ...]] = {}
 
     def _candidates_uncached(self, gid: str, direction: str, t: Traffic) -> tuple[Rule, ...]:
         g = self.model.groups[gid]
@@ -99,6 +100,16 @@ class SgEvaluator:
                           addr: AddrRange) -> tuple[bool | None, ...]:
         """How each address rule of the groups sees this address (covers it, not, cannot tell): peers with equal
         signatures, groups, VPC and certainty get the same factor, whatever their exact address."""
+        key = (direction, group_ids, t, addr.version, addr.lo, addr.hi, addr.exact)
+        hit = self._signatures.get(key)
+        if hit is None:
+            if len(self._signatures) >= 200_000:
+                self._signatures.clear()
+            hit = self._signatures[key] = self._signature(direction, group_ids, t, addr)
+        return hit
+
+    def _signature(self, direction: str, group_ids: tuple[str, ...], t: Traffic,
+                   addr: AddrRange) -> tuple[bool | None, ...]:
         out = []
         for blocks in self._blocks(direction, group_ids, t):
             hits = [covers(b, addr) for b in blocks]
