@@ -192,7 +192,12 @@ class Snapshot:
 
 def load(path: str | os.PathLike[str]) -> Snapshot:
     """Load a snapshot folder of AWS CLI JSON, or a snapshot file written by `reachgraph collect`."""
-    return Snapshot(read_snapshot(path))
+    raw = read_snapshot(path)
+    model = build_model(raw)
+    # The model holds everything answers need: the raw responses go before the graph is built, so the two
+    # are never in memory together (on an organisation's estate that is the difference of a gigabyte).
+    raw = replace(raw, documents=())
+    return Snapshot(raw, model)
 
 
 

@@ -182,6 +182,7 @@ class FlowAnalysis:
             start = time.perf_counter()
             self._compute()
             self._computed = True
+            self.engine.forget()
             self.stats.seconds += time.perf_counter() - start
         if include_internet:
             self.internet_flows()

@@ -150,7 +150,7 @@ class FlowTable:
         self._texts = _Interner()
         self.src, self.dst, self.cand = array("i"), array("i"), array("i")
         self.verdict = array("b")
-        self.pairs, self.reachable = array("q"), array("q")
+        self.pairs, self.reachable = array("I"), array("I")   # widened to 64 bits if a count ever needs it
         self.basis, self.unknown = array("i"), array("i")                       # ids of interned tuples
         strings = _Interner()
         self.allowed, self.blockers = _TextLists(strings), _TextLists(strings)
@@ -167,8 +167,15 @@ class FlowTable:
         self.dst.append(self._ends(dst))
         self.cand.append(self._cands(cand))
         self.verdict.append(VERDICTS.index(verdict))
-        self.pairs.append(pairs)
-        self.reachable.append(reachable)
+        try:
+            self.pairs.append(pairs)
+            self.reachable.append(reachable)
+        except OverflowError:     # more than 4 billion interface pairs in one flow
+            if len(self.reachable) < len(self.pairs):
+                self.pairs.pop()
+            self.pairs, self.reachable = array("q", self.pairs), array("q", self.reachable)
+            self.pairs.append(pairs)
+            self.reachable.append(reachable)
         self.basis.append(text(basis))
         self.allowed.add(allowed)
         self.blockers.add(blockers)
@@ -203,6 +210,8 @@ class FlowTable:
                 keep &= ~np.isin(src, internet)
         rows = np.flatnonzero(keep)
         del keep
+        if n < 2**31:
+            rows = rows.astype(np.int32)   # the view keeps these: half the memory
         src_rank = _ranks([(e[0] != INTERNET, e[1]) for e in ends])
         dst_rank = _ranks([e[1] for e in ends])
         cand_rank = _ranks([(c.protocol, c.port if c.port is not None else -1, c.ports) for c in self._cands.values])

@@ -18,6 +18,7 @@ from reachgraph.resolve import Endpoint, PortSpec, Resolver, Unresolved, split_d
 from reachgraph.result import Allowance, Blocker, Check, EndpointSummary, PairResult, QueryResult, rebind
 from reachgraph.semantics.acl import LINUX_EPHEMERAL, WIDE_EPHEMERAL
 from reachgraph.semantics.addresses import AddrRange, any_of, parse_range, public_intervals, span_text
+from reachgraph.semantics.bounds import bounded
 from reachgraph.semantics.classes import AddressClasses
 from reachgraph.semantics.path import End, PathEvaluator
 from reachgraph.semantics.rects import subtract_intervals
@@ -92,6 +93,12 @@ class QueryEngine:
         self._summaries: dict[int, tuple[Endpoint, EndpointSummary]] = {}
         self._digests: dict[int, tuple[object, Digest]] = {}
         self.rows_evaluated = 0   # pairs (or representative pairs of classes) evaluated, for statistics
+
+    def forget(self) -> None:
+        """Empty the caches (answers do not change): after a flow matrix, their memory serves what comes next."""
+        for cache in (self._pair_cache, self._sg_cache, self._digests, self._summaries, self.path._cache,
+                      self.path._acl_cache, self.path._places, self.path._place_ids, self.sg._signatures):
+            cache.clear()
 
     # -- entry points ------------------------------------------------------------------------------
     def query(self, source: str, destination: str, port: int | None = None, protocol: str | None = None,
@@ -300,7 +307,7 @@ class QueryEngine:
             if cached is None:
                 flat = tuple(c for part in self._class_parts(s, d, src, dst, t)
                              for c in (part if isinstance(part, tuple) else (part,)))
-                cached = _bounded(self._pair_cache)[key] = (flat, _ids(s), _ids(d))
+                cached = bounded(self._pair_cache)[key] = (flat, _ids(s), _ids(d))
             found, rep_s, rep_d = cached
             s_id, d_id = _ids(s), _ids(d)
             checks = found if (rep_s, rep_d) == (s_id, d_id) else rebind(found, ((rep_s, s_id), (rep_d, d_id)))
@@ -386,7 +393,7 @@ class QueryEngine:
         """The digest of a check or a tuple of checks; remembered per object, since cached parts recur."""
         hit = self._digests.get(id(part))
         if hit is None or hit[0] is not part:
-            hit = _bounded(self._digests)[id(part)] = (part, digest(part if isinstance(part, tuple) else (part,)))
+            hit = bounded(self._digests)[id(part)] = (part, digest(part if isinstance(part, tuple) else (part,)))
         return hit[1]
 
     def _egress(self, s: _Side, d: _Side, d_end: End, src: Endpoint, dst: Endpoint,
@@ -431,7 +438,7 @@ class QueryEngine:
                 if check is None:
                     factor = self.sg.evaluate(direction, iface, peer, t)
                     check = self.explain.check(factor, t, peer, preferred)
-                    _bounded(self._sg_cache)[full if check.status == "deny" else key] = check
+                    bounded(self._sg_cache)[full if check.status == "deny" else key] = check
             return check
         else:
             key = (direction, iface.group_ids or iface.id, iface.uncertain, iface.inferred, peer.addr.version,
@@ -440,7 +447,7 @@ class QueryEngine:
         check = self._sg_cache.get(key)
         if check is None:
             factor = self.sg.evaluate(direction, iface, peer, t)
-            check = _bounded(self._sg_cache)[key] = self.explain.check(factor, t, peer, preferred)
+            check = bounded(self._sg_cache)[key] = self.explain.check(factor, t, peer, preferred)
         return check
 
     def _unfiltered(self, src: Interface, d: _Side) -> str | None:
@@ -508,7 +515,7 @@ class QueryEngine:
         """The endpoint as results show it; cached, since flows evaluate the same endpoints many times."""
         hit = self._summaries.get(id(ep))
         if hit is None or hit[0] is not ep:
-            hit = _bounded(self._summaries)[id(ep)] = (ep, _summary(ep))
+            hit = bounded(self._summaries)[id(ep)] = (ep, _summary(ep))
         return hit[1]
 
     def _need(self, c: Check, s: _Side, d: _Side, src: Endpoint, dst: Endpoint) -> Need:
@@ -566,12 +573,3 @@ def _representatives(ss: list[_Side], ds: list[_Side]) -> list[tuple[_Side, _Sid
         out.append((pair[0], pair[1], rest))
     return out
 
-
-CACHE_LIMIT = 200_000
-
-
-def _bounded(cache: dict) -> dict:
-    """A cache that starts over when full: memory stays flat on organisation-sized estates."""
-    if len(cache) >= CACHE_LIMIT:
-        cache.clear()
-    return cache

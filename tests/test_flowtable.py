@@ -61,3 +61,11 @@ def test_repeated_values_are_stored_once() -> None:
 
 def test_empty_table_views() -> None:
     assert list(FlowTable().view(include_blocked=True, include_internet=True)) == []
+
+
+def test_pair_counts_beyond_32_bits_are_kept() -> None:
+    """Counts are stored in 32 bits until one does not fit (65,536 x 65,536 interfaces would not)."""
+    table = FlowTable()
+    table.add(ENDS[1], ENDS[3], CANDS[0], "reachable", 7, 7, (), (), (), ())
+    table.add(ENDS[1], ENDS[4], CANDS[0], "partial", 2**33 + 1, 2**32, (), (), (), ())
+    assert [(f.pairs, f.reachable_pairs) for f in (table.flow(0), table.flow(1))] == [(7, 7), (2**33 + 1, 2**32)]

@@ -10,6 +10,7 @@ from reachgraph.model.records import Interface, Model, NetworkAcl
 from reachgraph.result import Check, rebind
 from reachgraph.semantics import acl as acls
 from reachgraph.semantics.addresses import public_intervals, span_text
+from reachgraph.semantics.bounds import bounded, is_full
 from reachgraph.semantics.rects import Split, addresses_fully_allowed, intersect_intervals, merge_intervals
 from reachgraph.semantics.routes import Hop, RouteIndex, in_blocks, peer_vpc
 from reachgraph.semantics.traffic import Traffic
@@ -86,8 +87,7 @@ class PathEvaluator:
         key = (self._place(src), self._place(dst), t)
         hit = self._cache.get(key)
         if hit is None:
-            if len(self._cache) >= 200_000:
-                self._cache.clear()  # start over rather than grow without bound on huge estates
+            bounded(self._cache)
             found = tuple(self._checks(src, dst, t))
             a, b = _eid(src), _eid(dst)
             # Most path checks name subnets, ACLs and route tables only: those need no rebinding to other ends.
@@ -104,7 +104,7 @@ class PathEvaluator:
         reuses its ends across many pairs, and small numbers make cheap cache keys."""
         hit = self._places.get(id(end))
         if hit is None or hit[0] is not end:
-            if len(self._places) >= 200_000 or len(self._place_ids) >= 200_000:
+            if is_full(self._places) or is_full(self._place_ids):
                 # Start over together: the numbers of the places, and the cache keyed by them.
                 self._places.clear()
                 self._place_ids.clear()
@@ -162,7 +162,7 @@ class PathEvaluator:
         key = (acl.id, egress, protocol, peer.version, peer.addrs, peer.mode, peer.internet, ports, direction)
         cached = self._acl_cache.get(key)
         if cached is None:
-            cached = self._acl_cache[key] = self._acl_uncached(acl, egress, protocol, peer, ports, direction)
+            cached = bounded(self._acl_cache)[key] = self._acl_uncached(acl, egress, protocol, peer, ports, direction)
         check, passed = cached
         narrowed = replace(peer, addrs=passed) if passed and peer.mode == "some" else peer
         return [check], narrowed

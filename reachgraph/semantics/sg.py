@@ -8,6 +8,7 @@ from typing import Literal
 
 from reachgraph.model.records import Interface, Model, Rule
 from reachgraph.semantics.addresses import AddrRange, covers, parse_range, public_intervals
+from reachgraph.semantics.bounds import bounded
 from reachgraph.semantics.rects import intersect_intervals, merge_intervals
 from reachgraph.semantics.traffic import Traffic, rule_admits
 
@@ -103,9 +104,7 @@ class SgEvaluator:
         key = (direction, group_ids, t, addr.version, addr.lo, addr.hi, addr.exact)
         hit = self._signatures.get(key)
         if hit is None:
-            if len(self._signatures) >= 200_000:
-                self._signatures.clear()
-            hit = self._signatures[key] = self._signature(direction, group_ids, t, addr)
+            hit = bounded(self._signatures)[key] = self._signature(direction, group_ids, t, addr)
         return hit
 
     def _signature(self, direction: str, group_ids: tuple[str, ...], t: Traffic,
