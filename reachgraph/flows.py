@@ -25,6 +25,7 @@ import bisect
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterable
 
 from reachgraph.flowtable import EXISTING, INTERNET, Candidate, Flow, FlowTable, FlowView
@@ -79,7 +80,7 @@ class _Side:
     groups: frozenset[str]             # interface groups and declared groups
     ports: tuple[int, ...] = ()
 
-    @property
+    @cached_property
     def end(self) -> tuple[str, str, str]:
         """Key, name and kind: how a flow table stores this end."""
         return (self.key, self.name, self.kind)
@@ -104,6 +105,8 @@ class FlowAnalysis:
         self._fuzzy_src: list[str] | None = None
         self._by_iface: dict[str, set[str]] | None = None
         self._in_block: dict[tuple[int, int, int], frozenset[str]] = {}   # address block -> workloads in it
+        self._prepared: dict[int, tuple[frozenset[str], tuple[str, ...]]] = {}   # reasons -> sorted
+        self._traffics: dict[int, tuple[Candidate, Traffic]] = {}
 
     # -- sides ---------------------------------------------------------------------------------------
     def side(self, key: str) -> _Side:
@@ -147,12 +150,19 @@ class FlowAnalysis:
             self._table.add(s.end, d.end, cand, f.verdict, f.pairs, f.reachable_pairs, f.basis, f.allowed_by,
                             f.blockers, f.unknown_reasons)
             return
+        # Candidates and their reasons are shared objects (one per rule signature): prepare each once.
+        hit = self._prepared.get(id(basis))
+        if hit is None or hit[0] is not basis:
+            hit = self._prepared[id(basis)] = (basis, tuple(sorted(basis)))
+        traffic = self._traffics.get(id(cand))
+        if traffic is None or traffic[0] is not cand:
+            traffic = self._traffics[id(cand)] = (cand, cand.traffic())
         before = self.engine.rows_evaluated
-        fs = self.engine.flow_summary(s.endpoint, d.endpoint, cand.traffic())
+        fs = self.engine.flow_summary(s.endpoint, d.endpoint, traffic[1])
         self.stats.evaluations += 1
         self.stats.interface_pairs_evaluated += self.engine.rows_evaluated - before
         self.stats.interface_pairs_represented += fs.pairs
-        self._table.add(s.end, d.end, cand, fs.verdict, fs.pairs, fs.reachable, tuple(sorted(basis)),
+        self._table.add(s.end, d.end, cand, fs.verdict, fs.pairs, fs.reachable, hit[1],
                         tuple(sorted(fs.allowed)), tuple(sorted(fs.blockers)), fs.unknown_reasons)
 
     def _flow(self, s: _Side, d: _Side, cand: Candidate, basis: tuple[str, ...], verdict: str, total: int,

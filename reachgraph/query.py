@@ -332,29 +332,32 @@ class QueryEngine:
         (the classes of one side usually share their groups), leaving one path lookup per pair of classes."""
         pref_s = src.workload.group_ids if src.workload else ()
         pref_d = dst.workload.group_ids if dst.workload else ()
-        egress: dict[tuple, Digest] = {}
-        ingress: dict[tuple, Digest] = {}
+        # Sides numbered by what their own groups' answer depends on: equal numbers, equal checks.
+        numbers: dict[tuple, int] = {}
+        dests = [(dc[0], len(dc), numbers.setdefault(_sg_identity(dc[0].iface), len(numbers))) for dc in d_classes]
+        width = len(d_classes)
+        egress: dict[int, Digest] = {}      # (source number, destination class) -> digest
         rows: list[_Row] = []
+        path_checks, digest_of, sg_cached = self.path.checks, self._digest_of, self._sg_cached
         for sc in s_classes:
             s = sc[0]
-            s_groups = _sg_identity(s.iface)
-            for j, dc in enumerate(d_classes):
-                d = dc[0]
-                n = len(sc) * len(dc)
+            ns = len(sc)
+            s_number = numbers.setdefault(_sg_identity(s.iface), len(numbers)) * width
+            ingress: dict[int, Digest] = {}  # destination number -> digest, for this source class
+            for j, (d, nd, d_number) in enumerate(dests):
                 if s.end is None or d.end is None:
-                    rows.append(self._class_row(s, d, src, dst, t, n))
+                    rows.append(self._class_row(s, d, src, dst, t, ns * nd))
                     continue
-                eg = egress.get((s_groups, j))
+                eg = egress.get(s_number + j)
                 if eg is None:
-                    eg = egress[(s_groups, j)] = self._digest_of(self._sg_cached("egress", s.iface, d.peer, t, pref_s))
-                key = (_sg_identity(d.iface), id(s))
-                ing = ingress.get(key)
+                    eg = egress[s_number + j] = digest_of(sg_cached("egress", s.iface, d.peer, t, pref_s))
+                ing = ingress.get(d_number)
                 if ing is None:
-                    ing = ingress[key] = self._digest_of(self._sg_cached("ingress", d.iface, s.peer, t, pref_d))
-                path = self._digest_of(self.path.checks(s.end, d.end, t))
+                    ing = ingress[d_number] = digest_of(sg_cached("ingress", d.iface, s.peer, t, pref_d))
+                path = digest_of(path_checks(s.end, d.end, t))
                 worst = (eg.status, ing.status, path.status)
                 verdict = "blocked" if "deny" in worst else "unknown" if "unknown" in worst else "reachable"
-                rows.append((verdict, (eg, ing, path), s, d, n))
+                rows.append((verdict, (eg, ing, path), s, d, ns * nd))
         return rows
 
     def _special(self, s: _Side, d: _Side) -> Check | None:

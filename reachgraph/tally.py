@@ -75,23 +75,23 @@ def summarize(rows: Iterable[tuple[str, tuple[Digest, ...], Any, Any, int]],
     """What Tally gives a flow (verdict, counts, allowing rule texts, blocker lines, unknown reasons), read
     once per distinct digest instead of once per pair: the flow matrix makes millions of these."""
     counts = {"reachable": 0, "blocked": 0, "unknown": 0}
-    allowed: set[str] = set()
-    blockers: set[str] = set()
-    unknown: dict[str, None] = {}
-    seen: set[int] = set()
-    seen_reachable: set[int] = set()
+    every: list[Digest] = []
+    reachable: list[Digest] = []
     for verdict, digests, _, _, n in rows:
         counts[verdict] += n
-        for dg in digests:
-            if id(dg) not in seen:
-                seen.add(id(dg))
-                if dg.blocker_lines:
-                    blockers |= dg.blocker_lines
-                for reason in dg.unknowns:
-                    unknown.setdefault(reason, None)
-            if verdict == "reachable" and dg.rules and id(dg) not in seen_reachable:
-                seen_reachable.add(id(dg))
-                allowed |= dg.rules
+        every += digests
+        if verdict == "reachable":
+            reachable += digests
+    blockers: set[str] = set()
+    unknown: dict[str, None] = {}
+    for dg in {id(d): d for d in every}.values():     # distinct digests, in first-seen order
+        if dg.blocker_lines:
+            blockers |= dg.blocker_lines
+        for reason in dg.unknowns:
+            unknown.setdefault(reason, None)
+    allowed: set[str] = set()
+    for dg in {id(d): d for d in reachable}.values():
+        allowed |= dg.rules
     total = sum(counts.values())
     reasons = tuple(unknown) if total else (empty_reason, *(r for r in unknown if r != empty_reason))
     return FlowSummary(verdict_of_counts(counts), total, counts["reachable"], allowed, blockers, reasons)

@@ -270,7 +270,7 @@ def check_case(case: Case) -> None:
 
 
 # -- the properties -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("limit", [50_000, 3])
+@pytest.mark.parametrize("limit", [200_000, 3])
 def test_answers_do_not_depend_on_what_was_asked_before(limit, monkeypatch):
     """The engine shares work between queries (checks cached per group set and address signature, per pair of
     places, digests of shared checks): every answer, text included, equals a fresh engine's, in any order --

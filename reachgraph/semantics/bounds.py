@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-CACHE_LIMIT = 50_000
+CACHE_LIMIT = 200_000
 
 D = TypeVar("D", bound=dict)
 
