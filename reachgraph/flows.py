@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterable
 
-from reachgraph.flowtable import EXISTING, INTERNET, Candidate, Flow, FlowTable, FlowView
+from reachgraph.flowtable import EXISTING, INTERNET, Candidate, Flow, FlowTable, FlowView  # noqa: F401 - re-exported
 from reachgraph.graph import ReachGraph
 from reachgraph.model.records import Model, Rule, Workload
 from reachgraph.query import QueryEngine

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Literal
@@ -15,7 +14,7 @@ from reachgraph.graph import ReachGraph
 from reachgraph.model.protocols import normalize_protocol
 from reachgraph.model.records import Interface
 from reachgraph.resolve import Endpoint, PortSpec, Resolver, Unresolved, split_destination
-from reachgraph.result import Allowance, Blocker, Check, EndpointSummary, PairResult, QueryResult, rebind
+from reachgraph.result import Blocker, Check, EndpointSummary, PairResult, QueryResult, rebind
 from reachgraph.semantics.acl import LINUX_EPHEMERAL, WIDE_EPHEMERAL
 from reachgraph.semantics.addresses import AddrRange, any_of, parse_range, public_intervals, span_text
 from reachgraph.semantics.bounds import bounded
