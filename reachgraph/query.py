@@ -420,36 +420,26 @@ class QueryEngine:
 
     def _sg_cached(self, direction: Literal["egress", "ingress"], iface: Interface, peer: Peer, t: Traffic,
                    preferred: tuple[str, ...]) -> Check:
-        """One side's security-group check; equal for every interface with the same groups facing the same peer
-        class, so it is computed once per such combination."""
+        """One side's security-group check, computed once for every peer that gets the same answer and text."""
         p = peer.iface
+        own = (direction, iface.group_ids or iface.id, iface.uncertain, iface.inferred, peer.addr.version, t,
+               preferred)
         if iface.group_ids and self.sg.admits_everyone(direction, iface.group_ids, t, peer.addr.version):
-            key = (direction, iface.group_ids, iface.uncertain, iface.inferred, peer.addr.version, t, preferred)
+            key = full = own   # the same for every peer of this IP version (AWS's default egress)
         elif p is not None:
-            # An interface peer's factor depends on which address rules cover it (its signature), which of its
-            # groups the rules name, its VPC and certainty. Only a deny names all the peer's groups ("the source
-            # carries ..."), so allows and unknowns are shared by every peer alike in those respects.
-            sig = self.sg.address_signature(direction, iface.group_ids, t, peer.addr)
-            named = self.sg.named_groups(direction, iface.group_ids, t, p.group_ids)
-            key = (direction, iface.group_ids or iface.id, iface.uncertain, iface.inferred, peer.addr.version,
-                   sig, named, p.vpc_id, p.uncertain, t, preferred)
-            check = self._sg_cache.get(key)
-            if check is None:
-                full = key + (p.group_ids,)
-                check = self._sg_cache.get(full)
-                if check is None:
-                    factor = self.sg.evaluate(direction, iface, peer, t)
-                    check = self.explain.check(factor, t, peer, preferred)
-                    bounded(self._sg_cache)[full if check.status == "deny" else key] = check
-            return check
+            # An interface peer counts through which address rules cover it (its signature), which of its groups
+            # the rules name, its VPC and certainty; a deny also names all its groups ("the source carries ...").
+            key = own + (self.sg.address_signature(direction, iface.group_ids, t, peer.addr),
+                         self.sg.named_groups(direction, iface.group_ids, t, p.group_ids), p.vpc_id, p.uncertain)
+            full = key + (p.group_ids,)
         else:
-            key = (direction, iface.group_ids or iface.id, iface.uncertain, iface.inferred, peer.addr.version,
-                   peer.addr.lo, peer.addr.hi, peer.addr.exact, p.group_ids if p else peer.label,
-                   p.vpc_id if p else None, p.uncertain if p else None, t, preferred)
+            key = full = own + (peer.addr.lo, peer.addr.hi, peer.addr.exact, peer.label)
         check = self._sg_cache.get(key)
+        if check is None and full is not key:
+            check = self._sg_cache.get(full)
         if check is None:
-            factor = self.sg.evaluate(direction, iface, peer, t)
-            check = bounded(self._sg_cache)[key] = self.explain.check(factor, t, peer, preferred)
+            check = self.explain.check(self.sg.evaluate(direction, iface, peer, t), t, peer, preferred)
+            bounded(self._sg_cache)[full if check.status == "deny" else key] = check
         return check
 
     def _unfiltered(self, src: Interface, d: _Side) -> str | None:
