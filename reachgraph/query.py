@@ -23,7 +23,7 @@ from reachgraph.semantics.path import End, PathEvaluator
 from reachgraph.semantics.rects import subtract_intervals
 from reachgraph.semantics.sg import Peer, SgEvaluator
 from reachgraph.semantics.traffic import Traffic
-from reachgraph.tally import Digest, FlowSummary, Tally, digest, summarize, verdict_of
+from reachgraph.tally import Digest, FlowSummary, Tally, digest, summarize, verdict_of, verdict_of_statuses
 
 # SG-14: traffic to these is not filtered by security groups.
 _UNFILTERED_V4 = {"169.254.169.253": "Amazon DNS", "169.254.169.254": "instance metadata",
@@ -95,9 +95,10 @@ class QueryEngine:
 
     def forget(self) -> None:
         """Empty the caches (answers do not change): after a flow matrix, their memory serves what comes next."""
-        for cache in (self._pair_cache, self._sg_cache, self._digests, self._summaries, self.path._cache,
-                      self.path._acl_cache, self.path._places, self.path._place_ids, self.sg._signatures):
+        for cache in (self._pair_cache, self._sg_cache, self._digests, self._summaries):
             cache.clear()
+        self.path.forget()
+        self.sg.forget()
 
     # -- entry points ------------------------------------------------------------------------------
     def query(self, source: str, destination: str, port: int | None = None, protocol: str | None = None,
@@ -310,8 +311,7 @@ class QueryEngine:
             found, rep_s, rep_d = cached
             s_id, d_id = _ids(s), _ids(d)
             checks = found if (rep_s, rep_d) == (s_id, d_id) else rebind(found, ((rep_s, s_id), (rep_d, d_id)))
-        statuses = {c.status for c in checks}
-        verdict = "blocked" if "deny" in statuses else "unknown" if "unknown" in statuses else "reachable"
+        verdict = verdict_of_statuses([c.status for c in checks])
         return PairResult(source=s.iface.id if s.iface else src.id, source_address=s.shown,
                           destination=d.iface.id if d.iface else dst.id, destination_address=d.shown,
                           verdict=verdict, checks=checks)
@@ -354,8 +354,7 @@ class QueryEngine:
                 if ing is None:
                     ing = ingress[d_number] = digest_of(sg_cached("ingress", d.iface, s.peer, t, pref_d))
                 path = digest_of(path_checks(s.end, d.end, t))
-                worst = (eg.status, ing.status, path.status)
-                verdict = "blocked" if "deny" in worst else "unknown" if "unknown" in worst else "reachable"
+                verdict = verdict_of_statuses((eg.status, ing.status, path.status))
                 rows.append((verdict, (eg, ing, path), s, d, ns * nd))
         return rows
 

@@ -119,10 +119,15 @@ def digest(checks: Iterable[Check]) -> Digest:
                   frozenset(k[2] for k, _ in allowed), frozenset(f"{k[0]} {k[2]}: {k[3]}" for k, _ in denies))
 
 
-def verdict_of(digests: Iterable[Digest]) -> str:
-    """A pair's verdict: blocked if any check denies, else unknown if any cannot tell, else reachable."""
-    statuses = {d.status for d in digests}
+def verdict_of_statuses(statuses: list[str] | tuple[str, ...]) -> str:
+    """A pair's verdict from its checks' statuses: blocked if any denies, else unknown if any cannot tell, else
+    reachable."""
     return "blocked" if "deny" in statuses else "unknown" if "unknown" in statuses else "reachable"
+
+
+def verdict_of(digests: Iterable[Digest]) -> str:
+    """A pair's verdict from the digests of its checks."""
+    return verdict_of_statuses([d.status for d in digests])
 
 
 def _zip_rules(c: Check) -> list[tuple[str, str | None]]:

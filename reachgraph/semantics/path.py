@@ -68,6 +68,11 @@ class PathEvaluator:
         self.nat_ifaces = {i.description.rsplit(" ", 1)[-1]: i for i in model.interfaces.values()
                            if i.interface_type == "nat_gateway" and i.description.startswith("Interface for NAT")}
 
+    def forget(self) -> None:
+        """Empty the caches (answers do not change)."""
+        for cache in (self._cache, self._acl_cache, self._places, self._place_ids):
+            cache.clear()
+
     def coverage_warnings(self) -> list[str]:
         """Layers the snapshot does not hold, so verdicts cannot account for them."""
         return list(self._coverage)

@@ -56,6 +56,10 @@ class SgEvaluator:
         rules = g.egress if direction == "egress" else g.ingress
         return tuple(r for r in rules if rule_admits(r.protocol, r.from_port, r.to_port, t))
 
+    def forget(self) -> None:
+        """Empty the address-signature cache (the per-group lru caches stay: they are small and exact)."""
+        self._signatures.clear()
+
     def _admits_everyone(self, direction: str, group_ids: tuple[str, ...], t: Traffic, version: int) -> bool:
         """The groups' answer for this traffic is the same for every peer of this IP version: each rule that
         admits the traffic names a CIDR, and those of this version are the whole address space (AWS's default
