@@ -13,7 +13,7 @@ import networkx as nx
 from reachgraph import frames
 from reachgraph.fanout import WILDCARD, FanoutRow, reachable_from, reachers_of
 from reachgraph.frames import FindingList, FlowList
-from reachgraph.graph import ReachGraph, build_graph
+from reachgraph.graph import ReachGraph, build_graph, expand_graph
 from reachgraph.model.build import build_model
 from reachgraph.model.records import Model
 from reachgraph.query import QueryEngine
@@ -65,9 +65,18 @@ class Snapshot:
         """Where the snapshot was read from."""
         return self.raw.source
 
-    @property
+    @cached_property
     def graph(self) -> nx.MultiDiGraph:
-        """The NetworkX graph: interfaces, groups, workloads, subnets, VPCs, peers; member and rule edges."""
+        """The full NetworkX graph: interfaces, groups, workloads and their parts, subnets, VPCs, peers.
+
+        Built on first use from the group-level graph (`group_graph`) and the model; on 100k interfaces
+        that takes seconds and some hundreds of MB, which queries, audit and diagrams never need.
+        """
+        return expand_graph(self.reach)
+
+    @property
+    def group_graph(self) -> nx.MultiDiGraph:
+        """The group-level NetworkX graph every answer reads: groups, workloads, subnets, VPCs, peers; rule edges."""
         return self.reach.graph
 
     @property

@@ -1,14 +1,21 @@
-"""Model -> one NetworkX graph of what is attached to what and which rule admits whom."""
+"""Model -> the group-level NetworkX graph of which rule admits whom, plus the indices that expand it to interfaces.
+
+The stored graph holds VPCs, subnets, security groups, prefix lists and address blocks, with one edge per rule.
+Interfaces and workloads stay in the model, joined to groups by `ReachGraph`'s indices; answers expand a group
+to interfaces only when they need to. `expand_graph` draws the full interface-level picture for NetworkX work:
+on 100k interfaces it is ten times the group-level graph in nodes, build time and memory.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import chain
 from dataclasses import dataclass, field
 
 import networkx as nx
 
 from reachgraph.gc_pause import gc_paused
-from reachgraph.model.records import Model, Rule
+from reachgraph.model.records import Model, Rule, Workload
 
 
 def cidr_node(cidr: str) -> str:
@@ -18,17 +25,22 @@ def cidr_node(cidr: str) -> str:
 
 @dataclass
 class ReachGraph:
-    """The graph plus the indices every consumer needs (membership, addresses)."""
+    """The group-level graph plus the indices every consumer needs (membership, addresses, workloads)."""
 
     model: Model
     graph: nx.MultiDiGraph
     members: dict[str, frozenset[str]] = field(default_factory=dict)   # group id -> interface ids
     by_ip: dict[str, str] = field(default_factory=dict)                 # private IPv4 or IPv6 -> interface id
     workloads_of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # interface id -> workload keys
+    parts_of: dict[str, tuple[str, ...]] = field(default_factory=dict)      # workload key -> its parts' keys
 
     def member_count(self, gid: str) -> int:
         """How many interfaces carry the group."""
         return len(self.members.get(gid, ()))
+
+    def top_of(self, wkey: str) -> str:
+        """A workload's top-level ancestor (a task -> its service, a cache node -> its replication group)."""
+        return _top_of(self.model.workloads, wkey)
 
     def referencing_rules(self, gid: str) -> list[Rule]:
         """Rules in other groups that name this group."""
@@ -43,8 +55,8 @@ class ReachGraph:
 
 @gc_paused()
 def build_graph(model: Model) -> ReachGraph:
-    """Build the graph: VPCs, subnets, groups, interfaces, workloads, peers; membership and rule edges."""
-    g = nx.MultiDiGraph(source=model.source)
+    """Build the group-level graph (groups, rules, VPCs, subnets, peers) and the interface and workload indices."""
+    g = nx.MultiDiGraph(source=model.source, level="group")
     for vpc in model.vpcs.values():
         g.add_node(vpc.id, kind="vpc", obj=vpc, account=vpc.account, region=vpc.region)
     for sub in model.subnets.values():
@@ -56,26 +68,10 @@ def build_graph(model: Model) -> ReachGraph:
                    missing=False)
         if grp.vpc_id:
             g.add_edge(grp.id, grp.vpc_id, kind="in_vpc")
-    members: dict[str, set[str]] = defaultdict(set)
-    by_ip: dict[str, str] = {}
-    for iface in model.interfaces.values():
-        g.add_node(iface.id, kind="interface", obj=iface, account=iface.account, region=iface.region)
-        if iface.subnet_id:
-            g.add_edge(iface.id, iface.subnet_id, kind="in_subnet")
-        for gid in iface.group_ids:
-            _ensure_group(g, gid)
-            g.add_edge(iface.id, gid, kind="member")
-            members[gid].add(iface.id)
-        for ip in iface.private_ipv4 + iface.ipv6:
-            by_ip.setdefault(ip, iface.id)
-    workloads_of: dict[str, list[str]] = defaultdict(list)
-    for w in model.workloads.values():
-        g.add_node(w.key, kind="workload", obj=w, name=w.name, account=w.account, region=w.region)
-        for eid in w.interface_ids:
-            g.add_edge(w.key, eid, kind="has_interface")
-            workloads_of[eid].append(w.key)
-        if w.parent:
-            g.add_edge(w.key, w.parent, kind="part_of")
+    members, by_ip = _interface_indices(model)
+    for gid in sorted(members):
+        _ensure_group(g, gid)
+    workloads_of, parts_of = _workload_indices(model)
     for pl in model.prefix_lists.values():
         g.add_node(pl.id, kind="prefix_list", obj=pl, name=pl.name)
     for grp in model.groups.values():
@@ -84,8 +80,75 @@ def build_graph(model: Model) -> ReachGraph:
             # Ingress edges point from the admitted source to the group; egress from the group to the destination.
             u, v = (peer, grp.id) if rule.direction == "ingress" else (grp.id, peer)
             g.add_edge(u, v, kind="rule", direction=rule.direction, rule=rule, reason=rule.describe())
-    return ReachGraph(model=model, graph=g, members={k: frozenset(v) for k, v in members.items()},
-                      by_ip=by_ip, workloads_of={k: tuple(v) for k, v in workloads_of.items()})
+    return ReachGraph(model=model, graph=g, members=members, by_ip=by_ip, workloads_of=workloads_of,
+                      parts_of=parts_of)
+
+
+def _interface_indices(model: Model) -> tuple[dict[str, frozenset[str]], dict[str, str]]:
+    """Group id -> member interfaces, and address -> interface (the first interface to hold it)."""
+    # Interfaces share a handful of group sets: index by set, then build each group's members in one go.
+    by_set: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    by_ip: dict[str, str] = {}
+    for iface in model.interfaces.values():
+        eid = iface.id
+        by_set[iface.group_ids].append(eid)
+        for ip in iface.private_ipv4:
+            by_ip.setdefault(ip, eid)
+        for ip in iface.ipv6:
+            by_ip.setdefault(ip, eid)
+    sets_of: dict[str, list[list[str]]] = defaultdict(list)
+    for gids, eids in by_set.items():
+        for gid in set(gids):
+            sets_of[gid].append(eids)
+    members = {gid: frozenset(chain.from_iterable(lists)) for gid, lists in sets_of.items()}
+    return members, by_ip
+
+
+def _workload_indices(model: Model) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Interface -> the workloads that hold it, and workload -> its parts (tasks, cache nodes)."""
+    workloads_of: dict[str, list[str]] = defaultdict(list)
+    parts_of: dict[str, list[str]] = defaultdict(list)
+    for w in model.workloads.values():
+        for eid in w.interface_ids:
+            workloads_of[eid].append(w.key)
+        if w.parent in model.workloads:
+            parts_of[w.parent].append(w.key)
+    return {k: tuple(v) for k, v in workloads_of.items()}, {k: tuple(sorted(v)) for k, v in parts_of.items()}
+
+
+@gc_paused()
+def expand_graph(rg: ReachGraph) -> nx.MultiDiGraph:
+    """The full interface-level graph: the group-level one plus interfaces and workloads.
+
+    Adds interface nodes (`in_subnet` and `member` edges to their subnet and groups), workload nodes
+    (`has_interface` edges to their interfaces, `part_of` edges from a task or cache node to its workload).
+    """
+    g = rg.graph.copy()
+    g.graph["level"] = "interface"
+    model = rg.model
+    for iface in model.interfaces.values():
+        g.add_node(iface.id, kind="interface", obj=iface, account=iface.account, region=iface.region)
+        if iface.subnet_id:
+            g.add_edge(iface.id, iface.subnet_id, kind="in_subnet")
+        for gid in iface.group_ids:
+            g.add_edge(iface.id, gid, kind="member")
+    for w in model.workloads.values():
+        g.add_node(w.key, kind="workload", obj=w, name=w.name, account=w.account, region=w.region)
+        for eid in w.interface_ids:
+            g.add_edge(w.key, eid, kind="has_interface")
+        if w.parent:
+            g.add_edge(w.key, w.parent, kind="part_of")
+    return g
+
+
+def _top_of(workloads: dict[str, Workload], wkey: str) -> str:
+    seen = {wkey}
+    while True:
+        parent = workloads[wkey].parent
+        if not parent or parent not in workloads or parent in seen:
+            return wkey
+        wkey = parent
+        seen.add(wkey)
 
 
 def _ensure_group(g: nx.MultiDiGraph, gid: str) -> None:

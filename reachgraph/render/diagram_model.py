@@ -320,22 +320,19 @@ class _Builder:
         self.g = rg.graph
         self.accounts = set(rg.model.accounts)
         self.groups: dict[str, dict[str, Any]] = {}
-        self.workloads: dict[str, Workload] = {}
         for n, d in self.g.nodes(data=True):
             if d.get("kind") == "security_group":
                 self.groups[n] = d
-            elif d.get("kind") == "workload":
-                self.workloads[n] = d["obj"]
+        self.workloads: dict[str, Workload] = rg.model.workloads
+        self.interfaces = rg.model.interfaces
         self.vpcs = {n: d["obj"] for n, d in self.g.nodes(data=True) if d.get("kind") == "vpc"}
         # Files at the top of a snapshot folder give no region to groups and VPCs; subnets and interfaces
         # know theirs from the availability zone.
-        self.vpc_region: dict[str, str] = {}
-        for n, d in sorted(self.g.nodes(data=True), key=lambda x: x[0]):
-            obj = d.get("obj")
-            if d.get("kind") in ("vpc", "subnet", "interface") and obj is not None and obj.region:
-                vid = obj.id if d["kind"] == "vpc" else obj.vpc_id
-                if vid and (d["kind"] == "vpc" or vid not in self.vpc_region):
-                    self.vpc_region[vid] = obj.region
+        self.vpc_region: dict[str, str] = {v.id: v.region for v in self.vpcs.values() if v.region}
+        placed = sorted([*rg.model.subnets.values(), *self.interfaces.values()], key=lambda o: o.id)
+        for obj in placed:
+            if obj.region and obj.vpc_id and obj.vpc_id not in self.vpc_region:
+                self.vpc_region[obj.vpc_id] = obj.region
         regions = rg.model.regions
         self.only_region = regions[0] if len(regions) == 1 else None
 
@@ -344,24 +341,18 @@ class _Builder:
         return self.rg.member_count(gid)
 
     def iface_groups(self, eid: str) -> list[str]:
-        return sorted(v for _, v, d in self.g.out_edges(eid, data=True) if d.get("kind") == "member")
+        iface = self.interfaces.get(eid)
+        return sorted(iface.group_ids) if iface is not None else []
 
     def top(self, wkey: str) -> str:
         """A workload's top-level ancestor (a task -> its service, a cluster -> its replication group)."""
-        seen = {wkey}
-        while True:
-            parent = self.workloads[wkey].parent
-            if not parent or parent not in self.workloads or parent in seen:
-                return wkey
-            wkey = parent
-            seen.add(wkey)
+        return self.rg.top_of(wkey)
 
     def interfaces_of(self, wkey: str) -> list[str]:
-        return sorted(v for _, v, d in self.g.out_edges(wkey, data=True) if d.get("kind") == "has_interface")
+        return sorted(self.workloads[wkey].interface_ids)
 
     def children(self, wkey: str) -> list[Workload]:
-        return sorted((self.workloads[u] for u, _, d in self.g.in_edges(wkey, data=True)
-                       if d.get("kind") == "part_of" and u in self.workloads), key=lambda w: w.key)
+        return [self.workloads[k] for k in self.rg.parts_of.get(wkey, ())]
 
     def group_vpc(self, gid: str) -> str | None:
         obj = self.groups[gid].get("obj")
@@ -536,13 +527,12 @@ def build_diagram(rg: ReachGraph, *, vpcs: Iterable[str] = (), focus: str | None
 
     # Interfaces with groups but no workload, one node per (VPC, group set).
     orphan_sets: dict[str, tuple[tuple[str, ...], list[str], tuple[str | None, str | None, str | None]]] = {}
-    for n, d in sorted(b.g.nodes(data=True), key=lambda x: x[0]):
-        if d.get("kind") != "interface" or rg.workloads_of.get(n):
+    for n, iface in sorted(b.interfaces.items()):
+        if rg.workloads_of.get(n):
             continue
         gids = tuple(b.iface_groups(n))
         if not gids:
             continue
-        iface = d["obj"]
         key = f"interfaces:{iface.vpc_id or '-'}:{'+'.join(gids)}"
         entry2 = orphan_sets.setdefault(key, (gids, [], (iface.account, iface.region, iface.vpc_id)))
         entry2[1].append(iface.description)
@@ -781,7 +771,7 @@ def _group_tooltip(b: _Builder, gid: str, status: str) -> str:
 def _missing_place(b: _Builder, gid: str) -> tuple[str | None, str | None, str | None]:
     """Where to draw a group that is not in the snapshot: its members' VPC, or what a rule naming it says."""
     for eid in sorted(b.rg.members.get(gid, ())):
-        iface = b.g.nodes[eid].get("obj")
+        iface = b.interfaces.get(eid)
         if iface is not None:
             return iface.account, iface.region, iface.vpc_id
     for _, _, rule in sorted(b._rules_naming(gid), key=lambda e: e[2].describe()):
@@ -800,7 +790,7 @@ def _missing_place(b: _Builder, gid: str) -> tuple[str | None, str | None, str |
 def _workload_vpc(b: _Builder, wkey: str, groups: dict[str, str]) -> str | None:
     for member in [wkey] + [k.key for k in b.children(wkey)]:
         for eid in b.interfaces_of(member):
-            iface = b.g.nodes[eid].get("obj")
+            iface = b.interfaces.get(eid)
             if iface is not None and iface.vpc_id:
                 return iface.vpc_id
     for gid in sorted(groups):
@@ -899,8 +889,8 @@ def _highlight_info(b: _Builder, r: QueryResult, wl_groups: dict[str, dict[str, 
     src_key = _endpoint_key(b, r.source.kind, r.source.id, hl)
     dst_key = _endpoint_key(b, r.destination.kind, r.destination.id, hl)
     for p in r.pairs:
-        src_groups = b.iface_groups(p.source) if p.source in b.g else []
-        dst_groups = b.iface_groups(p.destination) if p.destination in b.g else []
+        src_groups = b.iface_groups(p.source)
+        dst_groups = b.iface_groups(p.destination)
         for c in p.checks:
             if c.kind != "security_group" or not c.component.startswith("sg-"):
                 continue
