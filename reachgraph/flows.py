@@ -32,7 +32,7 @@ from reachgraph.flowtable import EXISTING, INTERNET, Candidate, Flow, FlowTable,
 from reachgraph.graph import ReachGraph
 from reachgraph.model.records import Model, Rule, Workload
 from reachgraph.query import QueryEngine
-from reachgraph.resolve import KIND_LABELS, Endpoint
+from reachgraph.resolve import Endpoint
 from reachgraph.result import QueryResult
 from reachgraph.semantics.addresses import AddrRange, is_public, parse_range
 from reachgraph.semantics.traffic import Traffic, rule_admits
@@ -119,11 +119,8 @@ class FlowAnalysis:
             s = _Side(INTERNET, INTERNET, INTERNET, ep, frozenset())
         else:
             w = self.model.workloads[key]
-            ifaces = tuple(self.model.interfaces[e] for e in w.interface_ids if e in self.model.interfaces)
-            ep = Endpoint(kind="workload", text=w.name, id=w.key,
-                          label=w.label or f"{KIND_LABELS.get(w.kind, w.kind)} {w.name}", interfaces=ifaces,
-                          workload=w, default_port=w.default_port, notes=w.notes)
-            groups = frozenset(w.group_ids) | {g for i in ifaces for g in i.group_ids}
+            ep = self.engine.resolver.resolve_workload(w)   # shares its sides with queries and fan-out
+            groups = frozenset(w.group_ids) | {g for i in ep.interfaces for g in i.group_ids}
             s = _Side(key, w.name, w.kind, ep, groups, w.ports)
         self._sides[key] = s
         return s

@@ -106,14 +106,17 @@ def _interface_indices(model: Model) -> tuple[dict[str, frozenset[str]], dict[st
 
 def _workload_indices(model: Model) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """Interface -> the workloads that hold it, and workload -> its parts (tasks, cache nodes)."""
-    workloads_of: dict[str, list[str]] = defaultdict(list)
+    workloads_of: dict[str, tuple[str, ...]] = {}
+    holders = workloads_of.get
     parts_of: dict[str, list[str]] = defaultdict(list)
-    for w in model.workloads.values():
+    workloads = model.workloads
+    for key, w in workloads.items():
         for eid in w.interface_ids:
-            workloads_of[eid].append(w.key)
-        if w.parent in model.workloads:
-            parts_of[w.parent].append(w.key)
-    return {k: tuple(v) for k, v in workloads_of.items()}, {k: tuple(sorted(v)) for k, v in parts_of.items()}
+            held = holders(eid)
+            workloads_of[eid] = (key,) if held is None else (*held, key)
+        if w.parent in workloads:
+            parts_of[w.parent].append(key)
+    return workloads_of, {k: tuple(sorted(v)) for k, v in parts_of.items()}
 
 
 @gc_paused()

@@ -17,7 +17,7 @@ from reachgraph.resolve import Endpoint, PortSpec, Resolver, Unresolved, split_d
 from reachgraph.result import Blocker, Check, EndpointSummary, PairResult, QueryResult, rebind
 from reachgraph.semantics.acl import LINUX_EPHEMERAL, WIDE_EPHEMERAL
 from reachgraph.semantics.addresses import AddrRange, any_of, parse_range, public_intervals, span_text
-from reachgraph.semantics.bounds import bounded
+from reachgraph.semantics.bounds import bounded, sides_limit
 from reachgraph.semantics.classes import AddressClasses
 from reachgraph.semantics.path import End, PathEvaluator
 from reachgraph.semantics.rects import subtract_intervals
@@ -89,6 +89,9 @@ class QueryEngine:
         self._sg_cache: dict[tuple, Check] = {}
         self._side_cache: dict[tuple, tuple[tuple[Interface, ...], list[_Side]]] = {}
         self._class_cache: dict[int, tuple[list[_Side], list[list[_Side]], frozenset[str]]] = {}
+        # Sides held by the two caches above, bounded so that one-off endpoints of a long session cannot pile up.
+        self._sides_held = 0
+        self._sides_limit = sides_limit(len(rg.model.interfaces))
         self._summaries: dict[int, tuple[Endpoint, EndpointSummary]] = {}
         self._digests: dict[int, tuple[object, Digest]] = {}
         self.rows_evaluated = 0   # pairs (or representative pairs of classes) evaluated, for statistics
@@ -209,7 +212,13 @@ class QueryEngine:
         key = (id(ep.interfaces), ep.kind, ep.id, ep.address, version, ephemeral)
         hit = self._side_cache.get(key)
         if hit is None or hit[0] is not ep.interfaces:
-            hit = self._side_cache[key] = (ep.interfaces, self._sides_uncached(ep, version, ephemeral))
+            sides = self._sides_uncached(ep, version, ephemeral)
+            if self._sides_held + len(sides) > self._sides_limit:
+                self._side_cache.clear()
+                self._class_cache.clear()
+                self._sides_held = 0
+            self._sides_held += len(sides)
+            hit = self._side_cache[key] = (ep.interfaces, sides)
         return hit[1]
 
     def _sides_uncached(self, ep: Endpoint, version: int, ephemeral: tuple[int, int] | None) -> list[_Side]:

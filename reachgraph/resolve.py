@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -141,6 +142,9 @@ class Resolver:
         # Exact and case-insensitive names, indexed once: a point query should not scan every workload.
         self._by_name: dict[str, list[Workload]] = {}
         self._by_lower: dict[str, list[Workload]] = {}
+        # The interface tuple of each workload and group, made once: the engine caches a side's evaluation by
+        # the tuple's identity, so every query, fan-out and flow naming the same workload shares it.
+        self._interfaces: dict[str, tuple[Interface, ...]] = {}
         for w in self.model.workloads.values():
             self._by_name.setdefault(w.name, []).append(w)
             self._by_lower.setdefault(w.name.lower(), []).append(w)
@@ -166,13 +170,20 @@ class Resolver:
 
     def _group(self, gid: str) -> Endpoint:
         grp = self.model.groups.get(gid)
-        members = sorted(self.rg.members.get(gid, ()))
+        members = self._interfaces_of(gid, lambda: sorted(self.rg.members.get(gid, ())))
         if grp is None and not members:
             raise InputError(f"no security group {gid} in the snapshot", self.model.source,
                              "check the id, or collect the account and region that hold it")
         label = f"security group {gid} ({grp.name if grp else 'not described'}, {len(members)} member interfaces)"
-        return Endpoint(kind="security_group", text=gid, id=gid, label=label,
-                        interfaces=tuple(self.model.interfaces[e] for e in members))
+        return Endpoint(kind="security_group", text=gid, id=gid, label=label, interfaces=members)
+
+    def _interfaces_of(self, key: str, ids: Callable[[], Iterable[str]]) -> tuple[Interface, ...]:
+        """The interfaces of a workload or group (`key`), in the order `ids` gives, made once per key."""
+        hit = self._interfaces.get(key)
+        if hit is None:
+            interfaces = self.model.interfaces
+            hit = self._interfaces[key] = tuple(interfaces[e] for e in ids() if e in interfaces)
+        return hit
 
     def _interface(self, eid: str) -> Endpoint:
         iface = self.model.interfaces.get(eid)
@@ -240,7 +251,7 @@ class Resolver:
         return self._from_workload(w, w.name)
 
     def _from_workload(self, w: Workload, text: str) -> Endpoint:
-        ifaces = tuple(self.model.interfaces[e] for e in w.interface_ids if e in self.model.interfaces)
+        ifaces = self._interfaces_of(w.key, lambda: w.interface_ids)
         return Endpoint(kind="workload", text=text, id=w.key, label=w.label or f"{KIND_LABELS.get(w.kind, w.kind)} "
                         f"{w.name}", interfaces=ifaces, workload=w, default_port=w.default_port, notes=w.notes)
 

@@ -273,9 +273,11 @@ def check_case(case: Case) -> None:
 @pytest.mark.parametrize("limit", [200_000, 3])
 def test_answers_do_not_depend_on_what_was_asked_before(limit, monkeypatch):
     """The engine shares work between queries (checks cached per group set and address signature, per pair of
-    places, digests of shared checks): every answer, text included, equals a fresh engine's, in any order --
-    also when the caches are so small that they start over all the time."""
+    places, digests of shared checks, sides of an endpoint): every answer, text included, equals a fresh engine's,
+    in any order -- also when the caches are so small that they start over all the time."""
     monkeypatch.setattr(bounds, "CACHE_LIMIT", limit)
+    if limit < 10:
+        monkeypatch.setattr(bounds, "SIDES_PER_INTERFACE", 0)   # the sides cache starts over too
     @settings(SETTINGS, max_examples=40)
     @given(estates())
     def run(case: Case) -> None:

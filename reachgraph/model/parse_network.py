@@ -26,6 +26,8 @@ class NetworkParser:
         self.peerings: dict[str, Peering] = {}
         # (group, egress, protocol, from, to, peer) -> sgr- id, from describe-security-group-rules
         self.rule_ids: dict[tuple[Any, ...], str] = {}
+        # Interfaces share a few group sets: each set is kept once (100k interfaces, some thousand sets).
+        self._group_sets: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # -- VPCs and subnets -------------------------------------------------------------------------
     def vpcs_doc(self, doc: RawDocument) -> None:
@@ -121,11 +123,15 @@ class NetworkParser:
         self.interfaces[eid] = Interface(
             id=eid, vpc_id=f.s(item, "VpcId") or vpc_id, subnet_id=f.s(item, "SubnetId") or subnet_id,
             account=doc.account or f.s(item, "OwnerId"), region=doc.region or f.region_of_az(az),
-            group_ids=tuple(sorted(set(groups))), private_ipv4=tuple(private), public_ipv4=tuple(public),
+            group_ids=self._group_set(groups), private_ipv4=tuple(private), public_ipv4=tuple(public),
             ipv6=tuple(v6), az=az, description=f.s(item, "Description") or "",
             interface_type=f.s(item, "InterfaceType") or "interface", requester_id=f.s(item, "RequesterId"),
             status=f.s(item, "Status"), instance_id=f.s(attachment, "InstanceId") or instance_id)
         return eid
+
+    def _group_set(self, groups: tuple[str, ...]) -> tuple[str, ...]:
+        key = tuple(sorted(set(groups)))
+        return self._group_sets.setdefault(key, key)
 
     def infer_interfaces(self, name: str, what: str, subnet_ids: list[str], groups: tuple[str, ...],
                          account: str | None, region: str | None, public: bool | None = False) -> list[str]:

@@ -20,3 +20,13 @@ def bounded(cache: D) -> D:
     if is_full(cache):
         cache.clear()
     return cache
+
+
+# Interface sides (an interface as one end of a pair) a query engine keeps: every interface a few times over
+# (IP versions, ephemeral port ranges), at least CACHE_LIMIT.
+SIDES_PER_INTERFACE = 4
+
+
+def sides_limit(interfaces: int) -> int:
+    """How many sides an engine over this many interfaces may keep."""
+    return max(CACHE_LIMIT, SIDES_PER_INTERFACE * interfaces)
