@@ -118,8 +118,8 @@ class _Interner:
 
 
 class _TextLists:
-    """One tuple of strings per row, kept as ids into a table of distinct strings: rule texts and blockers
-    repeat across flows, their combinations mostly do not."""
+    """One tuple of strings per row, kept as ids into a table of distinct strings: for texts that repeat across
+    flows in combinations that mostly do not."""
 
     def __init__(self, strings: _Interner) -> None:
         self.strings = strings
@@ -151,9 +151,10 @@ class FlowTable:
         self.src, self.dst, self.cand = array("i"), array("i"), array("i")
         self.verdict = array("b")
         self.pairs, self.reachable = array("I"), array("I")   # widened to 64 bits if a count ever needs it
-        self.basis, self.unknown = array("i"), array("i")                       # ids of interned tuples
-        strings = _Interner()
-        self.allowed, self.blockers = _TextLists(strings), _TextLists(strings)
+        # ids of interned tuples: bases, unknown reasons and blockers repeat across flows (a few thousand distinct
+        # blocker lists for millions of blocked flows); allowing rules mostly do not, so they are kept by string.
+        self.basis, self.unknown, self.blockers = array("i"), array("i"), array("i")
+        self.allowed = _TextLists(_Interner())
 
     def __len__(self) -> int:
         return len(self.src)
@@ -178,7 +179,7 @@ class FlowTable:
             self.reachable.append(reachable)
         self.basis.append(text(basis))
         self.allowed.add(allowed)
-        self.blockers.add(blockers)
+        self.blockers.append(text(blockers))
         self.unknown.append(text(unknown))
 
     def flow(self, i: int) -> Flow:
@@ -190,7 +191,7 @@ class FlowTable:
         return Flow(source=skey, source_name=sname, source_kind=skind, destination=dkey, destination_name=dname,
                     destination_kind=dkind, protocol=c.protocol, ports=c.ports, port=c.port, code=c.code,
                     verdict=VERDICTS[self.verdict[i]], pairs=self.pairs[i], reachable_pairs=self.reachable[i],
-                    basis=texts[self.basis[i]], allowed_by=self.allowed.get(i), blockers=self.blockers.get(i),
+                    basis=texts[self.basis[i]], allowed_by=self.allowed.get(i), blockers=texts[self.blockers[i]],
                     unknown_reasons=texts[self.unknown[i]])
 
     def view(self, include_blocked: bool = False, include_internet: bool = False) -> FlowView:

@@ -12,17 +12,67 @@ from reachgraph.result import Allowance, Check
 BlockerKey = tuple[str | None, str | None, str, str, tuple[str, ...]]   # code, direction, component, detail, groups
 
 
-@dataclass(frozen=True, slots=True)
 class Digest:
-    """Checks in the form aggregation reads them, in check order."""
+    """Checks in the form aggregation reads them, in check order.
 
-    status: str                                          # deny, unknown or allow: the worst of the checks
-    denies: tuple[tuple[BlockerKey, Check | None], ...]   # blocker key; the check when a security group blocks
-    unknowns: tuple[str, ...]                            # details of unknown checks
-    allowed: tuple[tuple[tuple, Allowance], ...]         # (direction, component, rule) -> allowance
-    warnings: tuple[str, ...]
-    rules: frozenset[str]                                # the allowing rules' texts
-    blocker_lines: frozenset[str]                        # "CODE component: detail" of each deny
+    What a flow matrix reads (status, allowing rule texts, blocker lines, unknown reasons) is kept; what only a
+    query's full result needs (blocker keys, allowances, warnings) is worked out from the checks when first
+    asked for: a matrix of an organisation holds a few hundred thousand digests at once."""
+
+    __slots__ = ("status", "checks", "unknowns", "rules", "blocker_lines", "_detail")
+
+    def __init__(self, checks: tuple[Check, ...]) -> None:
+        self.checks = checks
+        self._detail: tuple[tuple[tuple[BlockerKey, Check | None], ...], tuple[tuple[tuple, Allowance], ...],
+                            tuple[str, ...]] | None = None
+        rules: dict[str, None] = {}
+        lines: dict[str, None] = {}
+        unknowns: list[str] = []
+        for c in checks:
+            if c.status == "deny":
+                lines[f"{c.code} {c.component}: {c.detail}"] = None
+            elif c.status == "unknown":
+                unknowns.append(c.detail)
+            else:
+                for rule_text, _ in _zip_rules(c):
+                    rules[rule_text] = None
+        self.status = "deny" if lines else "unknown" if unknowns else "allow"   # deny, unknown or allow: the worst
+        self.unknowns = tuple(unknowns)                 # details of unknown checks
+        self.rules = tuple(rules)                       # the allowing rules' texts, distinct
+        self.blocker_lines = tuple(lines)               # "CODE component: detail" of each deny, distinct
+
+    @property
+    def denies(self) -> tuple[tuple[BlockerKey, Check | None], ...]:
+        """Blocker key of each deny, with the check when a security group blocks."""
+        return self._details()[0]
+
+    @property
+    def allowed(self) -> tuple[tuple[tuple, Allowance], ...]:
+        """(direction, component, rule) -> allowance, for each allowing rule."""
+        return self._details()[1]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The checks' warnings."""
+        return self._details()[2]
+
+    def _details(self) -> tuple[tuple[tuple[BlockerKey, Check | None], ...], tuple[tuple[tuple, Allowance], ...],
+                                tuple[str, ...]]:
+        if self._detail is None:
+            denies: list[tuple[BlockerKey, Check | None]] = []
+            allowed: list[tuple[tuple, Allowance]] = []
+            warnings: list[str] = []
+            for c in self.checks:
+                warnings.extend(c.warnings)
+                if c.status == "deny":
+                    denies.append(((c.code, c.direction, c.component, c.detail, c.groups),
+                                   c if c.kind == "security_group" else None))
+                elif c.status != "unknown":
+                    for rule_text, rid in _zip_rules(c):
+                        allowed.append(((c.direction, c.component, rule_text),
+                                        Allowance(c.direction or "", c.component, rule_text, rid)))
+            self._detail = (tuple(denies), tuple(allowed), tuple(warnings))
+        return self._detail
 
 
 class FlowSummary(NamedTuple):
@@ -86,12 +136,12 @@ def summarize(rows: Iterable[tuple[str, tuple[Digest, ...], Any, Any, int]],
     unknown: dict[str, None] = {}
     for dg in {id(d): d for d in every}.values():     # distinct digests, in first-seen order
         if dg.blocker_lines:
-            blockers |= dg.blocker_lines
+            blockers.update(dg.blocker_lines)
         for reason in dg.unknowns:
             unknown.setdefault(reason, None)
     allowed: set[str] = set()
     for dg in {id(d): d for d in reachable}.values():
-        allowed |= dg.rules
+        allowed.update(dg.rules)
     total = sum(counts.values())
     reasons = tuple(unknown) if total else (empty_reason, *(r for r in unknown if r != empty_reason))
     return FlowSummary(verdict_of_counts(counts), total, counts["reachable"], allowed, blockers, reasons)
@@ -99,24 +149,7 @@ def summarize(rows: Iterable[tuple[str, tuple[Digest, ...], Any, Any, int]],
 
 def digest(checks: Iterable[Check]) -> Digest:
     """One pass over the checks; their order is kept, so blockers and reasons list as the checks do."""
-    denies: list[tuple[BlockerKey, Check | None]] = []
-    unknowns: list[str] = []
-    allowed: list[tuple[tuple, Allowance]] = []
-    warnings: list[str] = []
-    for c in checks:
-        warnings.extend(c.warnings)
-        if c.status == "deny":
-            denies.append(((c.code, c.direction, c.component, c.detail, c.groups),
-                           c if c.kind == "security_group" else None))
-        elif c.status == "unknown":
-            unknowns.append(c.detail)
-        else:
-            for rule_text, rid in _zip_rules(c):
-                allowed.append(((c.direction, c.component, rule_text),
-                                Allowance(c.direction or "", c.component, rule_text, rid)))
-    status = "deny" if denies else "unknown" if unknowns else "allow"
-    return Digest(status, tuple(denies), tuple(unknowns), tuple(allowed), tuple(warnings),
-                  frozenset(k[2] for k, _ in allowed), frozenset(f"{k[0]} {k[2]}: {k[3]}" for k, _ in denies))
+    return Digest(tuple(checks))
 
 
 def verdict_of_statuses(statuses: list[str] | tuple[str, ...]) -> str:

@@ -53,10 +53,10 @@ def test_repeated_values_are_stored_once() -> None:
     for i in range(1000):
         table.add(ENDS[1], ENDS[3], CANDS[0], "blocked", i, 0, ("endpoint port",), (), TEXTS[2], ())
     assert len(table) == 1000
-    assert len(table._texts.values) == 2 and len(table._ends.values) == 2 and len(table._cands.values) == 1
-    assert len(table.blockers.strings.values) == 1 and len(table.blockers.ids) == 1000
+    assert len(table._texts.values) == 3 and len(table._ends.values) == 2 and len(table._cands.values) == 1
+    assert len(table.blockers) == 1000 and set(table.blockers) == {table._texts.values.index(TEXTS[2])}
     a, b = table.flow(0), table.flow(999)
-    assert a.blockers[0] is b.blockers[0] and a.blockers == TEXTS[2] and a.pairs == 0 and b.pairs == 999
+    assert a.blockers is b.blockers and a.blockers == TEXTS[2] and a.pairs == 0 and b.pairs == 999
 
 
 def test_empty_table_views() -> None:
