@@ -196,7 +196,7 @@ class Snapshot:
 
         result = self.query(*parse_highlight(highlight)) if isinstance(highlight, str) else highlight
         return to_digraph(build_diagram(self.reach, vpcs=vpcs, focus=focus, depth=depth, highlight=result,
-                                        rankdir=rankdir))
+                                        rankdir=rankdir, resolver=self._engine.resolver))
 
 
 def load(path: str | os.PathLike[str]) -> Snapshot:

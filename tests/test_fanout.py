@@ -193,3 +193,45 @@ def test_fanout_cli_on_the_fixture(estate_snap):
     assert {(row["source"], row["source_kind"]) for row in rows} == \
         {("api", "ecs_service"), ("10.0.1.0/24", "address"), (API_SG, "security_group")}
     assert all(row["destination"] == "web" and row["traffic"] == "tcp/22" for row in rows)
+
+
+# -- memory over a long session ---------------------------------------------------------------------------
+def test_repeated_fanout_reuses_the_sides_it_evaluated(tmp_path):
+    """A notebook asks `'*' DST` again and again: each workload's interfaces are evaluated once and shared by
+    every later fan-out, query and flow matrix, not made again per call (on 100k interfaces each set of sides
+    costs ~100 MB)."""
+    from reachgraph import synth
+
+    synth.generate("XS", 1, tmp_path / "xs")
+    snap = reachgraph.load(tmp_path / "xs")
+    names = sorted(w.name for w in snap.model.workloads.values() if not w.parent)[:3]
+    engine = snap._engine
+
+    def workload_sides() -> set[tuple]:
+        return {key[1:] for key in engine._side_cache if key[1] == "workload"}
+
+    first = [snap.reachers_of(name, port=443).to_json() for name in names]
+    held, sides = engine._sides_held, workload_sides()
+    assert held > 0 and len(sides) > len(names)
+    assert [snap.reachers_of(name, port=443).to_json() for name in names] == first
+    assert engine._sides_held == held, "a second fan-out made the sides again"
+    snap.flows(include_blocked=True)
+    assert workload_sides() == sides, "the flow matrix made its own sides of the same workloads"
+
+
+def test_sides_cache_stays_within_its_bound(monkeypatch):
+    """Ad hoc endpoints (groups, interfaces, addresses) each get sides; past the bound the cache starts over,
+    and answers do not change."""
+    from reachgraph.semantics import bounds
+
+    snap = reachgraph.load(EXAMPLE / "before")
+    fresh = [snap.query(s, "redis:6379").to_dict() for s in (NEW_SG, OLD_SG, "api", "10.0.1.23")]
+    monkeypatch.setattr(bounds, "CACHE_LIMIT", 2)
+    monkeypatch.setattr(bounds, "SIDES_PER_INTERFACE", 0)
+    small = reachgraph.load(EXAMPLE / "before")
+    largest = 0
+    for _ in range(3):
+        answers = [small.query(s, "redis:6379").to_dict() for s in (NEW_SG, OLD_SG, "api", "10.0.1.23")]
+        assert answers == fresh
+        largest = max(largest, *(len(sides) for _, sides in small._engine._side_cache.values()))
+        assert small._engine._sides_held <= max(2, largest)

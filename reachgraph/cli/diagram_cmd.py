@@ -78,7 +78,7 @@ def diagram_command(
         warn(err, w)
     result = snap.query(*parse_highlight(highlight)) if highlight else None
     diagram = build_diagram(snap.reach, vpcs=vpc or (), focus=focus, depth=depth, highlight=result,
-                            rankdir=rankdir, threshold=collapse_above)
+                            rankdir=rankdir, threshold=collapse_above, resolver=snap._engine.resolver)
     data = _render(diagram, chosen, markdown=target is not None and target.suffix.lower() == ".md")
 
     if target is not None:

@@ -30,6 +30,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Literal
 
 from reachgraph.errors import InputError
@@ -329,10 +330,12 @@ class _Builder:
         # Files at the top of a snapshot folder give no region to groups and VPCs; subnets and interfaces
         # know theirs from the availability zone.
         self.vpc_region: dict[str, str] = {v.id: v.region for v in self.vpcs.values() if v.region}
-        placed = sorted([*rg.model.subnets.values(), *self.interfaces.values()], key=lambda o: o.id)
-        for obj in placed:
-            if obj.region and obj.vpc_id and obj.vpc_id not in self.vpc_region:
-                self.vpc_region[obj.vpc_id] = obj.region
+        first: dict[str, tuple[str, str]] = {}   # VPC -> (id, region) of its first subnet or interface by id
+        for obj in chain(rg.model.subnets.values(), self.interfaces.values()):
+            vid = obj.vpc_id
+            if obj.region and vid and vid not in self.vpc_region and (vid not in first or obj.id < first[vid][0]):
+                first[vid] = (obj.id, obj.region)
+        self.vpc_region.update((vid, region) for vid, (_, region) in first.items())
         regions = rg.model.regions
         self.only_region = regions[0] if len(regions) == 1 else None
 
@@ -491,8 +494,10 @@ class _Builder:
 
 def build_diagram(rg: ReachGraph, *, vpcs: Iterable[str] = (), focus: str | None = None, depth: int = 1,
                   highlight: QueryResult | None = None, rankdir: str = "LR",
-                  threshold: int = DEFAULT_THRESHOLD) -> Diagram:
-    """Graph -> abstract diagram. Raises InputError for an unknown VPC, focus name or rankdir."""
+                  threshold: int = DEFAULT_THRESHOLD, resolver: Resolver | None = None) -> Diagram:
+    """Graph -> abstract diagram. Raises InputError for an unknown VPC, focus name or rankdir.
+
+    resolver: the snapshot's, if it has one (indexing names again costs ~0.5 s on 100k workloads)."""
     rankdir = rankdir.upper()
     if rankdir not in RANKDIRS:
         raise InputError(f"unknown --rankdir {rankdir!r}", hint="use LR (left to right) or TB (top to bottom)")
@@ -517,9 +522,13 @@ def build_diagram(rg: ReachGraph, *, vpcs: Iterable[str] = (), focus: str | None
         if top != wkey:
             continue
         actual: set[str] = set()
-        for member in [wkey] + [k.key for k in b.children(wkey)]:
-            for eid in b.interfaces_of(member):
-                actual.update(b.iface_groups(eid))
+        eids = set(b.workloads[wkey].interface_ids)   # a service lists its tasks' interfaces too: each once
+        for part in b.rg.parts_of.get(wkey, ()):
+            eids.update(b.workloads[part].interface_ids)
+        for eid in eids:
+            iface = b.interfaces.get(eid)
+            if iface is not None:
+                actual.update(iface.group_ids)
         declared = {g for g in b.workloads[wkey].group_ids if g in b.groups} - actual
         entry = {g: "member" for g in actual} | {g: "declared" for g in declared}
         if entry:
@@ -527,9 +536,7 @@ def build_diagram(rg: ReachGraph, *, vpcs: Iterable[str] = (), focus: str | None
 
     # Interfaces with groups but no workload, one node per (VPC, group set).
     orphan_sets: dict[str, tuple[tuple[str, ...], list[str], tuple[str | None, str | None, str | None]]] = {}
-    for n, iface in sorted(b.interfaces.items()):
-        if rg.workloads_of.get(n):
-            continue
+    for n, iface in sorted((n, i) for n, i in b.interfaces.items() if not rg.workloads_of.get(n)):
         gids = tuple(b.iface_groups(n))
         if not gids:
             continue
@@ -549,7 +556,7 @@ def build_diagram(rg: ReachGraph, *, vpcs: Iterable[str] = (), focus: str | None
         selected.update((a.src, a.dst))
     focus_note = None
     if focus is not None:
-        seeds, focus_label, focus_wl = _focus_seeds(b, rg, focus, wl_groups)
+        seeds, focus_label, focus_wl = _focus_seeds(b, resolver or Resolver(rg), focus, wl_groups)
         selected = _neighbourhood(seeds, edges, depth) & (selected | seeds)
         edges = [a for a in edges if a.src in selected and a.dst in selected]
         focus_note = f"neighbourhood of {focus_label}, depth {depth}"
@@ -822,10 +829,10 @@ def _peer_node(b: _Builder, key: str, aggs: dict[tuple[str, str, str], _Agg]) ->
     return _Peer(key, "cidr", "cidr", ((key.removeprefix("cidr:"), "title"),))
 
 
-def _focus_seeds(b: _Builder, rg: ReachGraph, name: str,
+def _focus_seeds(b: _Builder, resolver: Resolver, name: str,
                  wl_groups: dict[str, dict[str, str]]) -> tuple[set[str], str, str | None]:
     """What --focus NAME starts from: node keys (groups, peers), a label, and the workload to draw."""
-    ep = Resolver(rg).resolve(name)
+    ep = resolver.resolve(name)
     if ep.kind == "workload":
         top = b.top(ep.id)
         w = b.workloads[top]
@@ -838,7 +845,7 @@ def _focus_seeds(b: _Builder, rg: ReachGraph, name: str,
         return {ep.id}, f"{obj.name} ({ep.id})" if obj else ep.id, None
     if ep.kind == "interface":
         iface = ep.interfaces[0]
-        owners = rg.workloads_of.get(iface.id, ())
+        owners = b.rg.workloads_of.get(iface.id, ())
         top = b.top(owners[0]) if owners else None
         return set(b.iface_groups(iface.id)), iface.id, top
     if ep.kind == "internet":
