@@ -3,14 +3,14 @@
 The stored graph holds VPCs, subnets, security groups, prefix lists and address blocks, with one edge per rule.
 Interfaces and workloads stay in the model, joined to groups by `ReachGraph`'s indices; answers expand a group
 to interfaces only when they need to. `expand_graph` draws the full interface-level picture for NetworkX work:
-on 100k interfaces it is ten times the group-level graph in nodes, build time and memory.
+on 100k interfaces it has twenty times the nodes and twelve times the edges of the group-level graph.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import chain
 from dataclasses import dataclass, field
+from itertools import chain
 
 import networkx as nx
 

@@ -10,6 +10,8 @@ from typing import Any, Iterable, NamedTuple
 from reachgraph.result import Allowance, Check
 
 BlockerKey = tuple[str | None, str | None, str, str, tuple[str, ...]]   # code, direction, component, detail, groups
+Denies = tuple[tuple[BlockerKey, Check | None], ...]      # blocker key; the check when a security group blocks
+Allowed = tuple[tuple[tuple, Allowance], ...]               # (direction, component, rule) -> allowance
 
 
 class Digest:
@@ -23,8 +25,7 @@ class Digest:
 
     def __init__(self, checks: tuple[Check, ...]) -> None:
         self.checks = checks
-        self._detail: tuple[tuple[tuple[BlockerKey, Check | None], ...], tuple[tuple[tuple, Allowance], ...],
-                            tuple[str, ...]] | None = None
+        self._detail: tuple[Denies, Allowed, tuple[str, ...]] | None = None
         rules: dict[str, None] = {}
         lines: dict[str, None] = {}
         unknowns: list[str] = []
@@ -42,12 +43,12 @@ class Digest:
         self.blocker_lines = tuple(lines)               # "CODE component: detail" of each deny, distinct
 
     @property
-    def denies(self) -> tuple[tuple[BlockerKey, Check | None], ...]:
+    def denies(self) -> Denies:
         """Blocker key of each deny, with the check when a security group blocks."""
         return self._details()[0]
 
     @property
-    def allowed(self) -> tuple[tuple[tuple, Allowance], ...]:
+    def allowed(self) -> Allowed:
         """(direction, component, rule) -> allowance, for each allowing rule."""
         return self._details()[1]
 
@@ -56,8 +57,7 @@ class Digest:
         """The checks' warnings."""
         return self._details()[2]
 
-    def _details(self) -> tuple[tuple[tuple[BlockerKey, Check | None], ...], tuple[tuple[tuple, Allowance], ...],
-                                tuple[str, ...]]:
+    def _details(self) -> tuple[Denies, Allowed, tuple[str, ...]]:
         if self._detail is None:
             denies: list[tuple[BlockerKey, Check | None]] = []
             allowed: list[tuple[tuple, Allowance]] = []
