@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from reachgraph.errors import InputError
-from reachgraph.flows import INTERNET, Candidate, Flow, FlowAnalysis, rule_candidates, top_level_of
+from reachgraph.flows import INTERNET, Candidate, Flow, FlowAnalysis, rule_candidates
 from reachgraph.graph import ReachGraph
 from reachgraph.model.records import Interface, NetworkAcl, Rule, SecurityGroup, Workload
 from reachgraph.query import QueryEngine
@@ -189,7 +189,7 @@ class Auditor:
 
     def workloads_in(self, gid: str) -> list[Workload]:
         """Top-level workloads with an interface carrying the group."""
-        keys = {top_level_of(self.model, k) for e in self.members(gid) for k in self.rg.workloads_of.get(e, ())}
+        keys = {self.rg.top_of(k) for e in self.members(gid) for k in self.rg.workloads_of.get(e, ())}
         return sorted((self.model.workloads[k] for k in keys if k in self.model.workloads), key=lambda w: w.name)
 
     def group_endpoint(self, gid: str) -> Endpoint:

@@ -45,15 +45,6 @@ def top_level_workloads(model: Model) -> dict[str, Workload]:
     return {k: w for k, w in model.workloads.items() if not (w.parent and w.parent in model.workloads)}
 
 
-def top_level_of(model: Model, key: str) -> str:
-    """The top-level ancestor of a workload key."""
-    seen = set()
-    while key in model.workloads and model.workloads[key].parent in model.workloads and key not in seen:
-        seen.add(key)
-        key = model.workloads[key].parent  # type: ignore[assignment]
-    return key
-
-
 @dataclass
 class FlowStats:
     """What the flow computation did (the numbers issue 8 asks for)."""

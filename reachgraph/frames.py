@@ -91,19 +91,9 @@ def _frame(rows: Iterable[dict[str, Any]], columns: dict[str, str]) -> pd.DataFr
     return pd.DataFrame(data, columns=list(columns)).reset_index(drop=True)
 
 
-def _top_level(rg: ReachGraph, key: str) -> str:
-    """The workload a task or member cluster belongs to (itself when it has no parent in the snapshot)."""
-    wl = rg.model.workloads
-    seen: set[str] = set()
-    while key in wl and wl[key].parent in wl and key not in seen:
-        seen.add(key)
-        key = wl[key].parent  # type: ignore[assignment]
-    return key
-
-
 def _workload_names(rg: ReachGraph, interface_ids: Iterable[str]) -> tuple[str, ...]:
     """Names of the top-level workloads these interfaces belong to, sorted."""
-    keys = {_top_level(rg, k) for e in interface_ids for k in rg.workloads_of.get(e, ())}
+    keys = {rg.top_of(k) for e in interface_ids for k in rg.workloads_of.get(e, ())}
     return tuple(sorted(rg.model.workloads[k].name for k in keys if k in rg.model.workloads))
 
 

@@ -56,7 +56,7 @@ class ReachGraph:
 
     def top_of(self, wkey: str) -> str:
         """A workload's top-level ancestor (a task -> its service, a cache node -> its replication group)."""
-        return _top_of(self.model.workloads, wkey)
+        return top_level_of(self.model.workloads, wkey)
 
     def referencing_rules(self, gid: str) -> list[Rule]:
         """Rules in other groups that name this group."""
@@ -158,14 +158,14 @@ def expand_graph(rg: ReachGraph) -> nx.MultiDiGraph:
     return g
 
 
-def _top_of(workloads: dict[str, Workload], wkey: str) -> str:
-    seen = {wkey}
-    while True:
-        parent = workloads[wkey].parent
-        if not parent or parent not in workloads or parent in seen:
-            return wkey
-        wkey = parent
-        seen.add(wkey)
+def top_level_of(workloads: dict[str, Workload], key: str) -> str:
+    """A workload's top-level ancestor (a task -> its service, a cache node -> its replication group); the key
+    itself when it has no parent in the snapshot."""
+    seen = set()
+    while key in workloads and workloads[key].parent in workloads and key not in seen:
+        seen.add(key)
+        key = workloads[key].parent  # type: ignore[assignment]
+    return key
 
 
 def _ensure_group(g: nx.MultiDiGraph, gid: str) -> None:

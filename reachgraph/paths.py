@@ -15,7 +15,7 @@ from typing import Any
 import networkx as nx
 
 from reachgraph.errors import InputError
-from reachgraph.flows import INTERNET, Flow, FlowAnalysis, flow_graph, top_level_of
+from reachgraph.flows import INTERNET, Flow, FlowAnalysis, flow_graph
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,8 @@ def _nodes_for(fa: FlowAnalysis, text: str, role: str) -> tuple[list[str], str]:
                              hint="use `reachgraph query SOURCE internet:PORT` for egress to the internet")
         return [INTERNET], INTERNET
     if ep.workload is not None:
-        return [top_level_of(fa.model, ep.workload.key)], ep.workload.name
-    keys = sorted({top_level_of(fa.model, k) for i in ep.interfaces for k in fa.rg.workloads_of.get(i.id, ())})
+        return [fa.rg.top_of(ep.workload.key)], ep.workload.name
+    keys = sorted({fa.rg.top_of(k) for i in ep.interfaces for k in fa.rg.workloads_of.get(i.id, ())})
     keys = [k for k in keys if k in fa.top]
     if not keys:
         raise InputError(f"{text!r} is {ep.label}, which belongs to no workload",
