@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import chain
 
 import networkx as nx
 
 from reachgraph.gc_pause import gc_paused
+from reachgraph.model.index import index_interfaces
 from reachgraph.model.records import Model, Rule, Workload
 
 
@@ -84,7 +84,10 @@ def build_graph(model: Model) -> ReachGraph:
                    missing=False)
         if grp.vpc_id:
             g.add_edge(grp.id, grp.vpc_id, kind="in_vpc")
-    members, by_ip = _interface_indices(model)
+    index = model.interface_index
+    if index is None or not index.fits(model.interfaces):
+        index = index_interfaces(model.interfaces)
+    members, by_ip = index.members, index.by_ip
     for gid in sorted(members):
         _ensure_group(g, gid)
     for pl in model.prefix_lists.values():
@@ -94,28 +97,8 @@ def build_graph(model: Model) -> ReachGraph:
             peer = _peer_node(g, rule)
             # Ingress edges point from the admitted source to the group; egress from the group to the destination.
             u, v = (peer, grp.id) if rule.direction == "ingress" else (grp.id, peer)
-            g.add_edge(u, v, kind="rule", direction=rule.direction, rule=rule, reason=rule.describe())
+            g.add_edge(u, v, kind="rule", direction=rule.direction, rule=rule, reason=rule.reason)
     return ReachGraph(model=model, graph=g, members=members, by_ip=by_ip)
-
-
-def _interface_indices(model: Model) -> tuple[dict[str, frozenset[str]], dict[str, str]]:
-    """Group id -> member interfaces, and address -> interface (the first interface to hold it)."""
-    # Interfaces share a handful of group sets: index by set, then build each group's members in one go.
-    by_set: dict[tuple[str, ...], list[str]] = defaultdict(list)
-    by_ip: dict[str, str] = {}
-    for iface in model.interfaces.values():
-        eid = iface.id
-        by_set[iface.group_ids].append(eid)
-        for ip in iface.private_ipv4:
-            by_ip.setdefault(ip, eid)
-        for ip in iface.ipv6:
-            by_ip.setdefault(ip, eid)
-    sets_of: dict[str, list[list[str]]] = defaultdict(list)
-    for gids, eids in by_set.items():
-        for gid in set(gids):
-            sets_of[gid].append(eids)
-    members = {gid: frozenset(chain.from_iterable(lists)) for gid, lists in sets_of.items()}
-    return members, by_ip
 
 
 def _workload_indices(model: Model) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:

@@ -54,11 +54,12 @@ def build_model(raw: RawSnapshot) -> Model:
         warnings.append(f"ignored keys reachgraph does not read: {', '.join(raw.unknown_keys)}")
     accounts = {x.account for coll in (groups, net.interfaces, net.vpcs) for x in coll.values() if x.account}
     regions = {x.region for coll in (groups, net.interfaces, net.subnets) for x in coll.values() if x.region}
+    interfaces = _sorted(net.interfaces)
     return Model(
         group_mentions=_group_mentions(raw),
         source=raw.source,
         vpcs=_sorted(net.vpcs), subnets=_sorted(net.subnets), groups=_sorted(groups),
-        interfaces=_sorted(net.interfaces), prefix_lists=_sorted(net.prefix_lists),
+        interfaces=interfaces, interface_index=net.index.finish(interfaces), prefix_lists=_sorted(net.prefix_lists),
         workloads=_sorted(wl.workloads), acls=_sorted(net.acls), route_tables=_sorted(net.route_tables),
         peerings=_sorted(net.peerings), accounts=tuple(sorted(accounts)), regions=tuple(sorted(regions)),
         errors=tuple(raw.errors), warnings=tuple(warnings))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reachgraph.model import shape as f
+from reachgraph.model.index import IndexBuilder
 from reachgraph.model.protocols import has_ports, normalize_protocol
 from reachgraph.model.records import (
     AclEntry, Interface, NetworkAcl, Peering, PrefixList, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc,
@@ -28,6 +29,7 @@ class NetworkParser:
         self.rule_ids: dict[tuple[Any, ...], str] = {}
         # Interfaces share a few group sets: each set is kept once (100k interfaces, some thousand sets).
         self._group_sets: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.index = IndexBuilder()
 
     # -- VPCs and subnets -------------------------------------------------------------------------
     def vpcs_doc(self, doc: RawDocument) -> None:
@@ -120,14 +122,23 @@ class NetworkParser:
         v6 = [f.ip(a["Ipv6Address"]) for a in f.objs(item, "Ipv6Addresses") if a.get("Ipv6Address")]
         az = f.s(item, "AvailabilityZone")
         attachment = f.obj(item, "Attachment")
-        self.interfaces[eid] = Interface(
+        self.put_interface(Interface(
             id=eid, vpc_id=f.s(item, "VpcId") or vpc_id, subnet_id=f.s(item, "SubnetId") or subnet_id,
             account=doc.account or f.s(item, "OwnerId"), region=doc.region or f.region_of_az(az),
             group_ids=self._group_set(groups), private_ipv4=tuple(private), public_ipv4=tuple(public),
             ipv6=tuple(v6), az=az, description=f.s(item, "Description") or "",
             interface_type=f.s(item, "InterfaceType") or "interface", requester_id=f.s(item, "RequesterId"),
-            status=f.s(item, "Status"), instance_id=f.s(attachment, "InstanceId") or instance_id)
+            status=f.s(item, "Status"), instance_id=f.s(attachment, "InstanceId") or instance_id))
         return eid
+
+    def put_interface(self, iface: Interface) -> Interface:
+        """Keep an interface unless its id is already known (first one wins), indexing it; returns the one kept."""
+        held = self.interfaces.get(iface.id)
+        if held is not None:
+            return held
+        self.interfaces[iface.id] = iface
+        self.index.add(iface)
+        return iface
 
     def _group_set(self, groups: tuple[str, ...]) -> tuple[str, ...]:
         key = tuple(sorted(set(groups)))
@@ -141,7 +152,7 @@ class NetworkParser:
         for sid in sorted(set(subnet_ids)) or ["unknown"]:
             sub = self.subnets.get(sid)
             eid = f"eni-of-{what}-{name}-{sid}"
-            self.interfaces.setdefault(eid, Interface(
+            self.put_interface(Interface(
                 id=eid, vpc_id=sub.vpc_id if sub else None, subnet_id=sid if sub else None, account=account,
                 region=region, group_ids=groups, az=sub.az if sub else None,
                 description=f"{what} {name} (inferred)", inferred=True, public_hint=public,

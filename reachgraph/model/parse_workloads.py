@@ -133,7 +133,7 @@ class WorkloadParser:
                                           "service's security groups are unknown (ECS-1)")
             iface_id = eni_id if isinstance(eni_id, str) else f"eni-of-task-{_arn_tail(task_arn)}"
             sub = self.net.subnets.get(subnet) if isinstance(subnet, str) else None
-            self.net.interfaces.setdefault(iface_id, Interface(
+            self.net.put_interface(Interface(
                 id=iface_id, vpc_id=sub.vpc_id if sub else None, subnet_id=subnet if isinstance(subnet, str) else None,
                 account=account, region=region, group_ids=groups,
                 private_ipv4=(f.ip(ip),) if isinstance(ip, str) and ip else (), az=sub.az if sub else None,
@@ -257,7 +257,7 @@ class WorkloadParser:
                 nid = f"eni-of-cache-{cid}-{f.s(n, 'CacheNodeId') or '0001'}"
                 az = f.s(n, "CustomerAvailabilityZone") or f.s(item, "PreferredAvailabilityZone")
                 in_az = [sub.id for sub in self.net.subnets.values() if vpc and sub.vpc_id == vpc and sub.az == az]
-                self.net.interfaces.setdefault(nid, Interface(
+                self.net.put_interface(Interface(
                     id=nid, vpc_id=vpc, subnet_id=in_az[0] if len(in_az) == 1 else None, account=account,
                     region=region, group_ids=groups, az=az,
                     description=f"ElastiCache {cid} node (inferred)", inferred=True, public_hint=False,
@@ -305,7 +305,7 @@ class WorkloadParser:
             else:
                 notes.append(f"member cluster {cid} is not in the snapshot (EC-2)")
                 nid = f"eni-of-cache-{cid}-unknown"
-                self.net.interfaces.setdefault(nid, Interface(
+                self.net.put_interface(Interface(
                     id=nid, vpc_id=None, subnet_id=None, account=account, region=region, group_ids=(),
                     description=f"ElastiCache {cid} (not in snapshot)", inferred=True,
                     uncertain=f"member cluster {cid} of {rid} is not in the snapshot"))

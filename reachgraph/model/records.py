@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from reachgraph.model.index import InterfaceIndex
 
 Direction = Literal["ingress", "egress"]
 PeerKind = Literal["cidr4", "cidr6", "prefix_list", "group"]
@@ -25,6 +28,14 @@ class Rule:
     peering_id: str | None = None
     description: str | None = None
     rule_id: str | None = None
+    # describe(), written once when the rule is made: the parser still holds its fields then, while the graph's
+    # build, which labels every edge with it, would have to fetch each rule from memory again.
+    reason: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        word = "from" if self.direction == "ingress" else "to"
+        rid = f" ({self.rule_id})" if self.rule_id else ""
+        object.__setattr__(self, "reason", f"{self.group_id} {self.direction} {self.ports_text()} {word} {self.peer}{rid}")
 
     def ports_text(self) -> str:
         """Protocol and ports as an engineer writes them: tcp/6379, udp/1000-2000, all, icmp/8."""
@@ -48,9 +59,7 @@ class Rule:
 
     def describe(self) -> str:
         """'sg-x ingress tcp/6379 from sg-y (sgr-z)'."""
-        word = "from" if self.direction == "ingress" else "to"
-        rid = f" ({self.rule_id})" if self.rule_id else ""
-        return f"{self.group_id} {self.direction} {self.ports_text()} {word} {self.peer}{rid}"
+        return self.reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,3 +270,5 @@ class Model:
     warnings: tuple[str, ...] = ()
     # group id -> where raw responses other than security groups name it (resources not modelled yet)
     group_mentions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Group members and addresses, indexed by the parser; used only while it fits `interfaces` (InterfaceIndex.fits).
+    interface_index: InterfaceIndex | None = field(default=None, repr=False, compare=False)
