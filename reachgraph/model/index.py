@@ -24,7 +24,7 @@ class InterfaceIndex:
     # The interfaces mapping indexed, and its size then: a different mapping, or one grown or shrunk in place,
     # does not fit.
     indexed: Mapping[str, Interface] = field(repr=False, compare=False)
-    count: int = 0
+    count: int
 
     def fits(self, interfaces: Mapping[str, Interface]) -> bool:
         """Whether this index was built for exactly this interfaces mapping."""

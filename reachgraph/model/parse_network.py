@@ -131,14 +131,11 @@ class NetworkParser:
             status=f.s(item, "Status"), instance_id=f.s(attachment, "InstanceId") or instance_id))
         return eid
 
-    def put_interface(self, iface: Interface) -> Interface:
-        """Keep an interface unless its id is already known (first one wins), indexing it; returns the one kept."""
-        held = self.interfaces.get(iface.id)
-        if held is not None:
-            return held
-        self.interfaces[iface.id] = iface
-        self.index.add(iface)
-        return iface
+    def put_interface(self, iface: Interface) -> None:
+        """Keep an interface unless its id is already known (the first one wins), and index it."""
+        if iface.id not in self.interfaces:
+            self.interfaces[iface.id] = iface
+            self.index.add(iface)
 
     def _group_set(self, groups: tuple[str, ...]) -> tuple[str, ...]:
         key = tuple(sorted(set(groups)))

@@ -35,7 +35,8 @@ class Rule:
     def __post_init__(self) -> None:
         word = "from" if self.direction == "ingress" else "to"
         rid = f" ({self.rule_id})" if self.rule_id else ""
-        object.__setattr__(self, "reason", f"{self.group_id} {self.direction} {self.ports_text()} {word} {self.peer}{rid}")
+        reason = f"{self.group_id} {self.direction} {self.ports_text()} {word} {self.peer}{rid}"
+        object.__setattr__(self, "reason", reason)
 
     def ports_text(self) -> str:
         """Protocol and ports as an engineer writes them: tcp/6379, udp/1000-2000, all, icmp/8."""
