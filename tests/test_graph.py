@@ -15,7 +15,7 @@ from reachgraph import synth
 from reachgraph.graph import build_graph, cidr_node
 from reachgraph.model.index import index_interfaces
 from reachgraph.model.records import Model, Rule
-from tests.builders import eni, estate, sg, subnet, vpc, write_estate
+from builders import eni, estate, sg, subnet, vpc, write_estate
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 
 import reachgraph
 from builders import (
-    ACCOUNT, SUBNET_B, eni, estate, perm, sg, write_estate, write_json,
+    ACCOUNT, SUBNET_B, eni, estate, perm, sg, sg_rule, write_estate, write_json,
 )
 from conftest import EXAMPLE
 from reachgraph.snapshot import (
@@ -295,3 +295,34 @@ def test_read_snapshot_keeps_documents_verbatim(tmp_path):
     assert list(sgs[0].items) == on_disk["SecurityGroups"]
     shutil.copytree(BEFORE, tmp_path / "copy")
     assert read_snapshot(tmp_path / "copy").documents[0].items == raw.documents[0].items
+
+
+@pytest.mark.parametrize("rules_file_first", [True, False])
+def test_each_rule_gets_the_id_describe_security_group_rules_gives_it(tmp_path, rules_file_first: bool) -> None:
+    """describe-security-group-rules names each rule of describe-security-groups by (group, direction, protocol,
+    ports, peer): one IpPermission with two peers is two rules with two ids, and a rule it does not list keeps
+    none. Which file comes first does not matter (the key, not the file, decides)."""
+    docs = estate(SecurityGroups=[
+        sg(SERVER_SG, "server", ingress=[perm("tcp", 443, 443, cidrs=["10.0.0.0/16"], groups=[CLIENT_SG]),
+                                         perm("tcp", 22, 22, cidrs=["10.9.0.0/16"])],
+           egress=[perm("-1", cidrs=["0.0.0.0/0"])]),
+        sg(CLIENT_SG, "client")])
+    docs["SecurityGroupRules"] = [
+        sg_rule("sgr-0000000000000a443", SERVER_SG, "tcp", 443, 443, cidr="10.0.0.0/16"),
+        sg_rule("sgr-0000000000000b443", SERVER_SG, "tcp", 443, 443, group=CLIENT_SG),
+        sg_rule("sgr-00000000000000e01", SERVER_SG, "-1", -1, -1, egress=True, cidr="0.0.0.0/0"),
+        # Same ports and peer, other direction: must not be taken for the ingress rule.
+        sg_rule("sgr-00000000000000e02", SERVER_SG, "tcp", 443, 443, egress=True, cidr="10.0.0.0/16"),
+    ]
+    folder = tmp_path / "snap"
+    folder.mkdir()
+    order = ["SecurityGroupRules", "SecurityGroups"] if rules_file_first else ["SecurityGroups", "SecurityGroupRules"]
+    for n, key in enumerate(order + sorted(k for k in docs if k not in order)):
+        write_json(folder / f"part-{n:02d}.json", {key: docs[key]})
+    grp = reachgraph.load(folder).model.groups[SERVER_SG]
+    ids = {(r.direction, r.ports_text(), r.peer): r.rule_id for r in grp.ingress + grp.egress}
+    assert ids == {("ingress", "tcp/443", "10.0.0.0/16"): "sgr-0000000000000a443",
+                   ("ingress", "tcp/443", CLIENT_SG): "sgr-0000000000000b443",
+                   ("ingress", "tcp/22", "10.9.0.0/16"): None,
+                   ("egress", "all traffic", "0.0.0.0/0"): "sgr-00000000000000e01"}
+    assert grp.ingress[0].describe() == f"{SERVER_SG} ingress tcp/443 from 10.0.0.0/16 (sgr-0000000000000a443)"

@@ -13,7 +13,7 @@ from reachgraph.model.records import Model
 from reachgraph.snapshot import RawDocument, RawSnapshot
 
 # Network documents are parsed first: workloads point at interfaces, subnets and groups.
-_NETWORK_ORDER = ("Vpcs", "Subnets", "SecurityGroups", "SecurityGroupRules", "NetworkInterfaces", "PrefixLists",
+_NETWORK_ORDER = ("Vpcs", "Subnets", "SecurityGroupRules", "SecurityGroups", "NetworkInterfaces", "PrefixLists",
                   "NetworkAcls", "RouteTables", "VpcPeeringConnections")
 
 
@@ -48,7 +48,7 @@ def build_model(raw: RawSnapshot) -> Model:
     services.load_balancers(by_key.get("LoadBalancers", []), by_key.get("Listeners", []))
     services.functions(by_key.get("Functions", []))
 
-    groups = net.finish_groups()
+    groups = net.groups
     warnings = []
     if raw.unknown_keys:
         warnings.append(f"ignored keys reachgraph does not read: {', '.join(raw.unknown_keys)}")

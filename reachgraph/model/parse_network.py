@@ -8,7 +8,8 @@ from reachgraph.model import shape as f
 from reachgraph.model.index import IndexBuilder
 from reachgraph.model.protocols import has_ports, normalize_protocol
 from reachgraph.model.records import (
-    AclEntry, Interface, NetworkAcl, Peering, PrefixList, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc,
+    AclEntry, Direction, Interface, NetworkAcl, Peering, PeerKind, PrefixList, Route, RouteTable, Rule, SecurityGroup,
+    Subnet, Vpc,
 )
 from reachgraph.snapshot import RawDocument
 
@@ -67,8 +68,9 @@ class NetworkParser:
             gid = f.req(item, "GroupId")
             if gid in self.groups:
                 return
-            ingress = tuple(r for p in f.objs(item, "IpPermissions") for r in _rules(gid, "ingress", p))
-            egress = tuple(r for p in f.objs(item, "IpPermissionsEgress") for r in _rules(gid, "egress", p))
+            ids = self.rule_ids
+            ingress = tuple(r for p in f.objs(item, "IpPermissions") for r in _rules(gid, "ingress", p, ids))
+            egress = tuple(r for p in f.objs(item, "IpPermissionsEgress") for r in _rules(gid, "egress", p, ids))
             tags = tuple(sorted((str(t.get("Key")), str(t.get("Value"))) for t in f.objs(item, "Tags")))
             self.groups[gid] = SecurityGroup(
                 id=gid, name=f.s(item, "GroupName") or gid, vpc_id=f.s(item, "VpcId"),
@@ -77,7 +79,10 @@ class NetworkParser:
         f.each(doc.items, doc.key, doc.source, one)
 
     def group_rules_doc(self, doc: RawDocument) -> None:
-        """SecurityGroupRules (describe-security-group-rules): rule ids for explanations and fixes."""
+        """SecurityGroupRules (describe-security-group-rules): rule ids for explanations and fixes.
+
+        Read before SecurityGroups, so each rule is made once, with its id.
+        """
         def one(item: dict[str, Any]) -> None:
             rid = f.req(item, "SecurityGroupRuleId")
             gid = f.req(item, "GroupId")
@@ -236,26 +241,6 @@ class NetworkParser:
                 requester_region=f.s(req, "Region"), accepter_region=f.s(acc, "Region")))
         f.each(doc.items, doc.key, doc.source, one)
 
-    def finish_groups(self) -> dict[str, SecurityGroup]:
-        """Attach sgr- ids (from describe-security-group-rules) to the rules they describe."""
-        if not self.rule_ids:
-            return self.groups
-        out: dict[str, SecurityGroup] = {}
-        for gid, g in self.groups.items():
-            out[gid] = SecurityGroup(
-                id=g.id, name=g.name, vpc_id=g.vpc_id, account=g.account, region=g.region,
-                description=g.description, tags=g.tags,
-                ingress=tuple(self._with_id(r) for r in g.ingress), egress=tuple(self._with_id(r) for r in g.egress))
-        return out
-
-    def _with_id(self, r: Rule) -> Rule:
-        rid = self.rule_ids.get((r.group_id, r.direction == "egress", r.protocol, r.from_port, r.to_port, r.peer))
-        if rid is None:
-            return r
-        return Rule(group_id=r.group_id, direction=r.direction, protocol=r.protocol, from_port=r.from_port,
-                    to_port=r.to_port, peer_kind=r.peer_kind, peer=r.peer, peer_account=r.peer_account,
-                    peer_vpc=r.peer_vpc, peering_id=r.peering_id, description=r.description, rule_id=rid)
-
 
 def _peer_cidrs(info: dict[str, Any]) -> tuple[str, ...]:
     blocks = [f.cidr(c["CidrBlock"]) for c in f.objs(info, "CidrBlockSet") if c.get("CidrBlock")]
@@ -278,24 +263,27 @@ def _ports(proto: str, lo: int | None, hi: int | None) -> tuple[int | None, int 
     return (-1 if lo is None else lo), (-1 if hi is None else hi)
 
 
-def _rules(gid: str, direction: str, perm: dict[str, Any]) -> list[Rule]:
-    """Split one IpPermission into one Rule per peer; never merge permissions (Cartography's mistake)."""
+def _rules(gid: str, direction: Direction, perm: dict[str, Any], rule_ids: dict[tuple[Any, ...], str]) -> list[Rule]:
+    """Split one IpPermission into one Rule per peer, each with its sgr- id if describe-security-group-rules gave
+    one; never merge permissions (Cartography's mistake)."""
     proto = normalize_protocol(perm.get("IpProtocol", "-1"))
     lo, hi = _ports(proto, f.i(perm, "FromPort"), f.i(perm, "ToPort"))
-    common = dict(group_id=gid, direction=direction, protocol=proto, from_port=lo, to_port=hi)
+    egress = direction == "egress"
+
+    def rule(peer_kind: PeerKind, peer: str, r: dict[str, Any], **more: Any) -> Rule:
+        return Rule(group_id=gid, direction=direction, protocol=proto, from_port=lo, to_port=hi, peer_kind=peer_kind,
+                    peer=peer, description=f.s(r, "Description"),
+                    rule_id=rule_ids.get((gid, egress, proto, lo, hi, peer)), **more)
+
     out: list[Rule] = []
     for r in f.objs(perm, "IpRanges"):
-        out.append(Rule(**common, peer_kind="cidr4", peer=f.cidr(f.req(r, "CidrIp"), v6=False),
-                        description=f.s(r, "Description")))
+        out.append(rule("cidr4", f.cidr(f.req(r, "CidrIp"), v6=False), r))
     for r in f.objs(perm, "Ipv6Ranges"):
-        out.append(Rule(**common, peer_kind="cidr6", peer=f.cidr(f.req(r, "CidrIpv6"), v6=True),
-                        description=f.s(r, "Description")))
+        out.append(rule("cidr6", f.cidr(f.req(r, "CidrIpv6"), v6=True), r))
     for r in f.objs(perm, "PrefixListIds"):
-        out.append(Rule(**common, peer_kind="prefix_list", peer=f.req(r, "PrefixListId"),
-                        description=f.s(r, "Description")))
+        out.append(rule("prefix_list", f.req(r, "PrefixListId"), r))
     for r in f.objs(perm, "UserIdGroupPairs"):
         # Egress pairs name destinations, ingress pairs name sources: the direction says which.
-        out.append(Rule(**common, peer_kind="group", peer=f.req(r, "GroupId"), peer_account=f.s(r, "UserId"),
-                        peer_vpc=f.s(r, "VpcId"), peering_id=f.s(r, "VpcPeeringConnectionId"),
-                        description=f.s(r, "Description")))
+        out.append(rule("group", f.req(r, "GroupId"), r, peer_account=f.s(r, "UserId"), peer_vpc=f.s(r, "VpcId"),
+                        peering_id=f.s(r, "VpcPeeringConnectionId")))
     return out
