@@ -76,7 +76,8 @@ class Snapshot:
 
     @property
     def group_graph(self) -> nx.MultiDiGraph:
-        """The group-level NetworkX graph every answer reads: groups, workloads, subnets, VPCs, peers; rule edges."""
+        """The group-level NetworkX graph every answer reads: VPCs, subnets, groups, prefix lists, address blocks;
+        one edge per rule (interfaces and workloads are in `graph`)."""
         return self.reach.graph
 
     @property
@@ -203,8 +204,8 @@ def load(path: str | os.PathLike[str]) -> Snapshot:
     """Load a snapshot folder of AWS CLI JSON, or a snapshot file written by `reachgraph collect`."""
     raw = read_snapshot(path)
     model = build_model(raw)
-    # The model holds everything answers need: the raw responses go before the graph is built, so the two
-    # are never in memory together (on an organisation's estate that is the difference of a gigabyte).
+    # The model holds everything answers need, so the raw responses go as soon as it is made (on an organisation's
+    # estate they are over a gigabyte; the group-level graph built next is tens of MB).
     raw = replace(raw, documents=())
     return Snapshot(raw, model)
 
