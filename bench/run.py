@@ -388,11 +388,17 @@ def graph_floor(model: Any) -> tuple[int, int]:
 
     for vpc in model.vpcs.values():
         node(vpc.id, {"kind": "vpc", "obj": vpc, "account": vpc.account, "region": vpc.region})
-    for rec in list(model.subnets.values()) + list(model.groups.values()):
-        node(rec.id, {"kind": "record", "obj": rec, "account": rec.account, "region": rec.region})
-        if rec.vpc_id:
-            node(rec.vpc_id, {"kind": "vpc"})
-            edge(rec.id, rec.vpc_id, {"kind": "in_vpc"})
+    for sub in model.subnets.values():
+        node(sub.id, {"kind": "subnet", "obj": sub, "account": sub.account, "region": sub.region})
+        if sub.vpc_id:
+            node(sub.vpc_id, {"kind": "vpc"})
+            edge(sub.id, sub.vpc_id, {"kind": "in_vpc"})
+    for grp in model.groups.values():
+        node(grp.id, {"kind": "security_group", "obj": grp, "name": grp.name, "account": grp.account,
+                      "region": grp.region, "missing": False})
+        if grp.vpc_id:
+            node(grp.vpc_id, {"kind": "vpc"})
+            edge(grp.id, grp.vpc_id, {"kind": "in_vpc"})
     index = getattr(model, "interface_index", None)     # absent before 2a85133: members come from interfaces
     members = index.members if index is not None else {g for i in model.interfaces.values() for g in i.group_ids}
     for gid in sorted(members):
