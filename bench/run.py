@@ -802,9 +802,11 @@ def growth_checks(growth: dict[str, Any]) -> dict[str, tuple[float, float, bool]
         if value is None:
             continue
         floor = growth.get(floor_name) if floor_name else None
-        limit = max(1.0, floor if floor is not None else 1.0) + GROWTH_SLACK
-        label = f"{name} exponent <= max(1, {floor_name.split(' (')[0]}'s) + {GROWTH_SLACK}" if floor is not None \
-            else f"{name} exponent <= 1 + {GROWTH_SLACK}"
+        if floor is None:
+            label = f"{name} exponent <= 1 + {GROWTH_SLACK}"
+        else:
+            label = f"{name} exponent <= max(1, exponent of {floor_name.split(' (')[0]}) + {GROWTH_SLACK}"
+        limit = max(1.0, floor or 1.0) + GROWTH_SLACK
         checks[label] = value, limit, value <= limit
     work = growth.get(BUILD_WORK)
     if work is not None:
