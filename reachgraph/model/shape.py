@@ -12,6 +12,10 @@ from reachgraph.errors import InputError
 
 _AZ_RE = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
 _ARN_RE = re.compile(r"^arn:aws[\w-]*:[\w-]+:([\w-]*):(\d{12})?:")
+# A dotted quad already in canonical form (octets 0-255, no leading zeros): what ip_address would print back.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"     # [0-9], not \d: \d matches any script's digits
+_CANONICAL_V4_RE = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+_HINT = "is this unmodified AWS CLI JSON output?"
 
 
 class ShapeError(ValueError):
@@ -23,14 +27,22 @@ def item_context(source: str, path: str) -> Iterator[None]:
     """Re-raise any shape problem inside the block as an InputError naming file and JSON path."""
     try:
         yield
-    except InputError:
-        raise
-    except KeyError as exc:
-        raise InputError(f"{path}: missing required field {exc}", source,
-                         "is this unmodified AWS CLI JSON output?") from None
-    except (ShapeError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"{path}: unexpected shape ({_msg(exc)})", source,
-                         "is this unmodified AWS CLI JSON output?") from None
+    except Exception as exc:
+        err = _shape_error(exc, source, path)
+        if err is None:
+            raise
+        raise err from None
+
+
+def _shape_error(exc: Exception, source: str, path: str) -> InputError | None:
+    """The InputError a shape problem at `path` becomes; None for anything else (an InputError already says where)."""
+    if isinstance(exc, InputError):
+        return None
+    if isinstance(exc, KeyError):
+        return InputError(f"{path}: missing required field {exc}", source, _HINT)
+    if isinstance(exc, (ShapeError, TypeError, ValueError, AttributeError)):
+        return InputError(f"{path}: unexpected shape ({_msg(exc)})", source, _HINT)
+    return None
 
 
 def _msg(exc: BaseException) -> str:
@@ -127,6 +139,8 @@ def cidr(value: str, v6: bool | None = None) -> str:
 
 def ip(value: str) -> str:
     """An IP address in canonical form."""
+    if isinstance(value, str) and _CANONICAL_V4_RE.fullmatch(value):
+        return value                   # most addresses: parsing would print the same text back
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
@@ -163,6 +177,13 @@ def tag(tags: list[dict[str, Any]], key: str) -> str | None:
 def each(items: tuple[dict[str, Any], ...], key: str, source: str,
          fn: Callable[[dict[str, Any]], None]) -> None:
     """Apply fn to every item, naming the item's JSON path if its shape is wrong."""
-    for n, item in enumerate(items):
-        with item_context(source, f"{key}[{n}]"):
+    n = 0
+    try:
+        # One handler for the whole loop, not a context per item: L has a quarter of a million items.
+        for n, item in enumerate(items):
             fn(item)
+    except Exception as exc:
+        err = _shape_error(exc, source, f"{key}[{n}]")
+        if err is None:
+            raise
+        raise err from None
