@@ -13,6 +13,7 @@ import networkx as nx
 from reachgraph import frames
 from reachgraph.fanout import WILDCARD, FanoutRow, reachable_from, reachers_of
 from reachgraph.frames import FindingList, FlowList
+from reachgraph.gc_pause import collect_handed_off
 from reachgraph.graph import ReachGraph, build_graph, expand_graph
 from reachgraph.model.build import build_model
 from reachgraph.model.records import Model
@@ -202,6 +203,7 @@ class Snapshot:
 
 def load(path: str | os.PathLike[str]) -> Snapshot:
     """Load a snapshot folder of AWS CLI JSON, or a snapshot file written by `reachgraph collect`."""
+    collect_handed_off()          # free earlier snapshots that are garbage before reading another
     raw = read_snapshot(path)
     model = build_model(raw)
     # The model holds everything answers need, so the raw responses go as soon as it is made (on an organisation's

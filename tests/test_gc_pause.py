@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import gc
 import weakref
+from pathlib import Path
 
 import pytest
 
+import reachgraph
+from reachgraph import gc_pause
 from reachgraph.gc_pause import gc_paused
 
 
@@ -90,3 +93,52 @@ def test_a_collector_the_caller_disabled_stays_disabled_and_nested_pauses_restor
         pass
     assert not gc.isenabled()
     gc.enable()
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "incident-2025-11-07" / "before"
+
+
+def test_a_dropped_snapshot_is_freed_by_reference_counting_after_queries() -> None:
+    """The engine's caches hold their evaluator weakly: a cycle would keep the whole model alive until a full
+    collection, which objects handed to the oldest generation do not bring on."""
+    snap = reachgraph.load(EXAMPLE)
+    names = sorted({w.name for w in snap.model.workloads.values() if not w.parent})
+    for a in names[:3]:
+        for b in names[:3]:
+            if a != b:
+                snap.query(a, b, port=6379)
+    model = weakref.ref(snap.model)
+    gc.disable()
+    try:
+        del snap
+        assert model() is None
+    finally:
+        gc.enable()
+
+
+def test_load_frees_earlier_snapshots_left_in_cycles(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gc_pause, "COLLECT_AFTER", 1)    # the example is small: collect after any handover
+    snap = reachgraph.load(EXAMPLE)
+    graph = snap.group_graph
+    assert graph.number_of_edges() > 0 and len(graph.nodes) > 0   # NetworkX caches views: the graph is now a cycle
+    ref = weakref.ref(graph)
+    del snap, graph
+    assert ref() is not None
+    again = reachgraph.load(EXAMPLE)
+    assert ref() is None
+    assert again.group_graph.number_of_edges() > 0
+
+
+def test_handed_off_objects_are_counted_and_a_collection_waits_for_enough_of_them() -> None:
+    gc_pause.collect_handed_off()
+    before = gc_pause._handed_off
+    with gc_paused():
+        kept = make_many(50_000)
+    assert gc_pause._handed_off - before >= 50_000
+    assert len(kept) == 50_000
+    if gc_pause._handed_off < gc_pause.COLLECT_AFTER:
+        assert gc_pause.collect_handed_off() is False       # not worth a full collection yet
+    with gc_paused():
+        more = make_many(gc_pause.COLLECT_AFTER)
+    assert gc_pause.collect_handed_off() is True
+    assert gc_pause._handed_off == 0 and len(more) == gc_pause.COLLECT_AFTER

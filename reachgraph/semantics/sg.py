@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from reachgraph.model.records import Interface, Model, Rule
 from reachgraph.semantics.addresses import AddrRange, covers, parse_range, public_intervals
@@ -38,6 +40,18 @@ class Factor:
     warnings: tuple[str, ...] = field(default=())
 
 
+def _cached(owner: Any, method: Callable[..., Any], maxsize: int | None) -> Callable[..., Any]:
+    """An lru cache of `method` on `owner` that holds the owner weakly. Caching the bound method would make a
+    cycle (owner -> cache -> bound method -> owner): the model behind it would then outlive its snapshot until a
+    full collection, which loading leaves rare."""
+    ref = weakref.ref(owner)
+
+    def call(*args: Any) -> Any:
+        return method(ref(), *args)
+
+    return lru_cache(maxsize=maxsize)(call)
+
+
 class SgEvaluator:
     """Evaluates security groups against a model and a membership index (group -> interface ids)."""
 
@@ -45,10 +59,10 @@ class SgEvaluator:
         self.model = model
         self.members = members
         self._pl_ranges = {pid: tuple(parse_range(c) for c in pl.cidrs) for pid, pl in model.prefix_lists.items()}
-        self._candidates = lru_cache(maxsize=None)(self._candidates_uncached)
-        self.admits_everyone = lru_cache(maxsize=65536)(self._admits_everyone)
-        self._blocks = lru_cache(maxsize=65536)(self._blocks_uncached)
-        self._named_groups = lru_cache(maxsize=65536)(self._named_groups_uncached)
+        self._candidates = _cached(self, SgEvaluator._candidates_uncached, None)
+        self.admits_everyone = _cached(self, SgEvaluator._admits_everyone, 65536)
+        self._blocks = _cached(self, SgEvaluator._blocks_uncached, 65536)
+        self._named_groups = _cached(self, SgEvaluator._named_groups_uncached, 65536)
         self._signatures: dict[tuple, tuple[bool | None, ...]] = {}
 
     def _candidates_uncached(self, gid: str, direction: str, t: Traffic) -> tuple[Rule, ...]:
